@@ -5,9 +5,11 @@ The whole public surface is listed in ``__all__``; every other module may change
 
 from __future__ import annotations
 
+from sochdb.database import Database
 from sochdb.errors import *  # noqa: F401,F403 - the error tree is public
 from sochdb.errors import __all__ as _error_names
+from sochdb.transaction import Transaction
 
 __version__ = "0.5.0"
 
-__all__ = [*_error_names, "__version__"]
+__all__ = ["Database", "Transaction", *_error_names, "__version__"]

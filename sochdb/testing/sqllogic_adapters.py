@@ -9,6 +9,7 @@ exceptions. Optional extras are listed on :class:`Engine`.
 from __future__ import annotations
 
 import decimal
+import os
 import shutil
 import sqlite3
 import tempfile
@@ -316,7 +317,7 @@ class SochDBAdapter:
             return _SochDBConnection(":memory:", None, self.config)
         tmpdir = tempfile.mkdtemp(prefix="sochdb-slt-", dir=self.tmp_root)
         try:
-            return _SochDBConnection(tmpdir, tmpdir, self.config)
+            return _SochDBConnection(os.path.join(tmpdir, "db"), tmpdir, self.config)
         except BaseException:
             shutil.rmtree(tmpdir, ignore_errors=True)
             raise

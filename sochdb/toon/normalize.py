@@ -35,14 +35,16 @@ PRIMITIVE_TYPES = frozenset({str, int, float, bool, type(None), DecimalText})
 def float_text(value: float) -> str:
     """Canonical decimal text of a finite float (TOON spec §2): no exponent, no ``.0``.
 
-    ``repr`` gives the shortest digits that round-trip; only the notation is changed, so
-    ``float(float_text(x)) == x``.
+    An integral float is written as its exact integer (the decoder reads integer tokens as
+    exact ints, so ``4.093345461632403e16`` must become ``40933454616324032``, not repr's
+    ``...030``); any other float keeps repr's shortest round-trip digits in plain notation.
+    Either way the decoded value equals ``value``.
 
     >>> float_text(1e-06), float_text(100.0), float_text(-0.0), float_text(1.5e20)
     ('0.000001', '100', '0', '150000000000000000000')
     """
-    if value == 0:
-        return "0"
+    if value.is_integer():
+        return str(int(value))
     text = repr(value)
     if "e" in text:
         text = format(Decimal(text), "f")
@@ -60,6 +62,7 @@ def float_column(values: list[float], nonfinite: Callable[[float], str]) -> list
         return []
     joined = "\n" + "\n".join(map(repr, values)) + "\n"
     if "e" not in joined and "n" not in joined:  # no exponent, nan or inf
+        # below 1e16 repr writes an integral float's exact digits: dropping '.0' suffices
         joined = joined.replace(".0\n", "\n")
         if "\n-0\n" not in joined:
             return joined[1:-1].split("\n")

@@ -1,0 +1,237 @@
+"""Database: the embedded entry point that routes KV, SQL, transactions and maintenance.
+
+One Database owns one Engine (one directory, one lock). KV calls outside a transaction are
+one-operation commits through the engine's commit path; SQL goes to the session of the SQL
+layer, created on first use so that KV-only programs never import the SQL machinery.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any, Iterator, Mapping, Sequence
+
+from sochdb.config import Config
+from sochdb.engine.engine import MEMORY, Engine
+from sochdb.engine.fileio import FileSystem
+from sochdb.errors import ProgrammingError
+from sochdb.kv.paths import path_key
+from sochdb.kv.store import KVSnapshot, merge_sources, prefix_end
+from sochdb.transaction import Transaction, as_bytes, check_bytes
+
+#: The directory used when no path is given (as the server and shell do).
+DEFAULT_PATH = "./sochdb_data"
+
+
+class Database:
+    """An open sochdb database directory (or ``":memory:"`` for a throwaway one)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._sql_session = None
+        self._sql_lock = threading.Lock()
+        self._plugins = None
+        self._vectors = None
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | os.PathLike = DEFAULT_PATH,
+             config: Mapping[str, Any] | None = None, *, _fs: FileSystem | None = None,
+             ) -> "Database":
+        """Open (creating when ``create_if_missing``) the database at ``path``.
+
+        Raises DatabaseLockedError when another process has it open, CorruptionError when a
+        file fails its checksum, ConfigError for an unknown config key or bad value.
+        """
+        cfg = Config.from_mapping(config)
+        p = os.fspath(path)
+        db = cls(Engine(p, cfg, fs=_fs).open())
+        return db
+
+    @property
+    def path(self) -> str:
+        return self._engine.path
+
+    @property
+    def config(self) -> Config:
+        return self._engine.config
+
+    @property
+    def closed(self) -> bool:
+        return self._engine.closed
+
+    def close(self) -> None:
+        """Checkpoint (so the next open is fast) and release the directory lock."""
+        if self._engine.closed:
+            return
+        if self._vectors is not None:
+            self._vectors.close()
+        self._engine.close()
+
+    def __enter__(self) -> "Database":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return f"<sochdb.Database {self.path!r} {state}>"
+
+    # -- KV ------------------------------------------------------------------------------
+
+    def put(self, key: bytes, value: bytes) -> int:
+        """Store ``value`` under ``key`` (a one-write commit); return the commit LSN."""
+        check_bytes(key, "key")
+        check_bytes(value, "value")
+        return self._engine.commit_kv([as_bytes(key)], [as_bytes(value)])
+
+    def get(self, key: bytes) -> bytes | None:
+        """The value of ``key``, or None when it is absent (``b""`` is a value)."""
+        check_bytes(key, "key")
+        eng = self._engine
+        if eng.closed:
+            eng._check_open()
+        found, value = KVSnapshot(eng.kv, eng.last_lsn).lookup(as_bytes(key))
+        c = eng.counters
+        c.cache_hits += 1  # served from memory; segment loads count as misses
+        if value is not None:
+            c.bytes_read += len(value)
+        return value
+
+    def delete(self, key: bytes) -> int:
+        check_bytes(key, "key")
+        return self._engine.commit_kv([as_bytes(key)], [None])
+
+    def put_path(self, path: str, value: bytes) -> int:
+        check_bytes(value, "value")
+        return self._engine.commit_kv([path_key(path)], [as_bytes(value)])
+
+    def get_path(self, path: str) -> bytes | None:
+        return self.get(path_key(path))
+
+    def delete_path(self, path: str) -> int:
+        return self._engine.commit_kv([path_key(path)], [None])
+
+    def put_many(self, items: Mapping[bytes, bytes] | Sequence[tuple[bytes, bytes]]) -> int:
+        """Store many pairs in one commit."""
+        pairs = list(items.items()) if isinstance(items, Mapping) else list(items)
+        for k, v in pairs:
+            check_bytes(k, "key")
+            check_bytes(v, "value")
+        if not pairs:
+            return self._engine.last_lsn
+        keys, values = zip(*pairs)
+        return self._engine.commit_kv([as_bytes(k) for k in keys], [as_bytes(v) for v in values])
+
+    def scan(self, start: bytes = b"", end: bytes | None = None) -> Iterator[tuple[bytes, bytes]]:
+        """``(key, value)`` pairs with ``start <= key < end`` in key order.
+
+        The view is taken when ``scan`` is called; later writes do not appear in it.
+        """
+        check_bytes(start, "start")
+        if end is not None:
+            check_bytes(end, "end")
+        return self._scan(as_bytes(start) or None, None if end is None else as_bytes(end))
+
+    def scan_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
+        """Every pair whose key starts with ``prefix`` (``b""``: all pairs)."""
+        check_bytes(prefix, "prefix")
+        p = as_bytes(prefix)
+        return self._scan(p or None, prefix_end(p))
+
+    def _scan(self, start: bytes | None, end: bytes | None) -> Iterator[tuple[bytes, bytes]]:
+        eng = self._engine
+        eng._check_open()
+        snap = KVSnapshot(eng.kv, eng.last_lsn)
+        eng.counters.cache_hits += 1
+        return merge_sources(snap.sources(start, end))
+
+    # -- transactions --------------------------------------------------------------------
+
+    def transaction(self, isolation: str | None = None) -> Transaction:
+        """Begin a transaction: use it with ``with`` or call commit()/abort()."""
+        state = self._engine.begin()
+        level = isolation or self._engine.config.isolation
+        if level == "serializable":
+            state.kv_reads = set()
+        elif level != "snapshot":
+            self._engine.end(state, "aborted")
+            raise ProgrammingError(f"isolation must be 'snapshot' or 'serializable', "
+                                   f"not {isolation!r}")
+        return Transaction(self, state)
+
+    begin_transaction = transaction
+
+    # -- SQL -----------------------------------------------------------------------------
+
+    @property
+    def _sql(self):
+        if self._sql_session is None:
+            with self._sql_lock:
+                if self._sql_session is None:
+                    from sochdb.sql.session import Session
+                    self._sql_session = Session(self)
+        return self._sql_session
+
+    def execute_sql(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None):
+        """Run one SQL statement (or a script of several) and return its Result."""
+        return self._sql.execute(sql, params)
+
+    execute = execute_sql
+
+    def executemany(self, sql: str, seq_of_params: Sequence[Sequence[Any]]):
+        """Run one statement for each parameter set, in one transaction, batched."""
+        return self._sql.executemany(sql, seq_of_params)
+
+    # -- maintenance ---------------------------------------------------------------------
+
+    def checkpoint(self) -> int:
+        """Write everything to segment files and trim the WAL; return the LSN it covers."""
+        return self._engine.checkpoint()
+
+    def stats(self) -> dict[str, Any]:
+        """Runtime statistics (the guide's keys plus a few more)."""
+        eng = self._engine
+        c = eng.counters
+        return {
+            "keys_count": eng.kv_keys_count(),
+            "bytes_written": c.bytes_written,
+            "bytes_read": c.bytes_read,
+            "transactions_committed": c.transactions_committed,
+            "transactions_aborted": c.transactions_aborted,
+            "conflicts": c.conflicts,
+            "cache_hits": c.cache_hits,
+            "cache_misses": c.cache_misses,
+            "wal_bytes": eng.wal_bytes(),
+            "last_lsn": eng.last_lsn,
+            "last_checkpoint_lsn": eng.checkpoint_lsn,
+            "checkpoints": c.checkpoints,
+            "active_transactions": len(eng.active),
+            "tables": len(eng.catalog.table_names()),
+            "memtable_bytes": eng.kv.mem.nbytes,
+        }
+
+    # -- TOON ----------------------------------------------------------------------------
+
+    @staticmethod
+    def to_toon(table: str, records: Sequence[Mapping[str, Any]],
+                fields: Sequence[str] | None = None) -> str:
+        """Records as the one-line TOON form: ``users[2]{name,email}:Alice,a@x;Bob,b@x``."""
+        from sochdb.toon import to_compact
+        return to_compact(table, records, fields)
+
+    @staticmethod
+    def from_toon(text: str) -> tuple[str, list[str], list[dict[str, Any]]]:
+        """Parse the one-line TOON form back into ``(table, fields, records)``."""
+        from sochdb.toon import from_compact
+        return from_compact(text)
+
+
+def open(path: str | os.PathLike = DEFAULT_PATH,  # noqa: A001 - mirrors Database.open
+         config: Mapping[str, Any] | None = None) -> Database:
+    return Database.open(path, config)
+
+
+__all__ = ["Database", "DEFAULT_PATH", "MEMORY", "open"]

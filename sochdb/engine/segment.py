@@ -1,0 +1,66 @@
+"""Immutable segment files: one Arrow IPC file with zstd-compressed buffers per row group or run.
+
+A segment is written once at checkpoint and never modified. Its CRC32 and size are recorded in
+the manifest, and a segment whose bytes do not match raises CorruptionError naming the file
+before Arrow ever parses it. Imports pyarrow, fileio and errors.
+"""
+
+from __future__ import annotations
+
+import os
+import zlib
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from sochdb.engine.fileio import FileSystem
+from sochdb.errors import CorruptionError
+
+_WRITE_OPTIONS = pa.ipc.IpcWriteOptions(compression="zstd")
+
+
+@dataclass(frozen=True)
+class SegmentRef:
+    """Where a segment lives and how to check it: file name (relative), size, crc32, rows."""
+
+    name: str
+    size: int
+    crc: int
+    rows: int
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "size": self.size, "crc": self.crc, "rows": self.rows}
+
+    @classmethod
+    def from_json(cls, d: dict) -> "SegmentRef":
+        return cls(d["name"], d["size"], d["crc"], d["rows"])
+
+
+def write_segment(fs: FileSystem, directory: str, name: str, table: pa.Table,
+                  sync: bool = True) -> SegmentRef:
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_file(sink, table.schema, options=_WRITE_OPTIONS) as w:
+        w.write_table(table, max_chunksize=max(table.num_rows, 1))
+    data = sink.getvalue().to_pybytes()
+    fs.write_file(os.path.join(directory, name), data, sync=sync)
+    return SegmentRef(name, len(data), zlib.crc32(data), table.num_rows)
+
+
+def read_segment(fs: FileSystem, directory: str, ref: SegmentRef) -> pa.Table:
+    path = os.path.join(directory, ref.name)
+    try:
+        data = fs.read_bytes(path)
+    except FileNotFoundError:
+        raise CorruptionError(f"segment file {path} is missing", path=path) from None
+    if len(data) != ref.size or zlib.crc32(data) != ref.crc:
+        raise CorruptionError(f"segment file {path} failed its checksum "
+                              f"(expected {ref.size} bytes, crc {ref.crc:#010x})", path=path)
+    try:
+        table = pa.ipc.open_file(pa.py_buffer(data)).read_all()
+    except (pa.ArrowInvalid, OSError) as e:
+        raise CorruptionError(f"segment file {path} is not a readable Arrow file: {e}",
+                              path=path) from e
+    if table.num_rows != ref.rows:
+        raise CorruptionError(f"segment file {path} holds {table.num_rows} rows, "
+                              f"the manifest says {ref.rows}", path=path)
+    return table
