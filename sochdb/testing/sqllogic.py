@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from sochdb.errors import ParseError
+from sochdb.errors import NotSupportedError, ParseError
 from sochdb.testing.sqllogic_adapters import ADAPTERS, Engine, make_adapter
 from sochdb.testing.sqllogic_parse import Script, parse_file
 from sochdb.testing.sqllogic_results import (
@@ -159,7 +159,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("-q", "--quiet", action="store_true", help="only print totals")
     args = parser.parse_args(argv)
 
-    adapter = make_adapter(args.engine)
+    try:
+        adapter = make_adapter(args.engine)
+        find_test_files(args.paths)
+    except (FileNotFoundError, NotSupportedError) as exc:
+        parser.error(str(exc))
     dialect = None if args.dialect == "auto" else args.dialect
     out = sys.stdout
 
@@ -187,6 +191,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     for folder, tot in run.by_folder(None).items():
         print(" " * 4 + _format_line(f"{folder}/ ({tot.files} files)", tot, tot.seconds),
               file=out)
+    top = run.by_folder(1)
+    if top != run.by_folder(None):
+        print("\nper top-level folder:", file=out)
+        for folder, tot in top.items():
+            print(" " * 4 + _format_line(f"{folder}/ ({tot.files} files)", tot, tot.seconds),
+                  file=out)
     total = run.totals()
     print(f"\ntotal: {total.files} files, {total.passed}/{total.executed} executed records"
           f" passed ({100 * total.pass_rate:.2f}%), {total.failed} failed,"

@@ -36,52 +36,49 @@ _MAX_SHOWN = 8
 # --------------------------------------------------------------------------- timeouts
 
 class _Watchdog:
-    """One thread that interrupts a connection whose statement runs past the deadline."""
+    """A polling thread that interrupts a connection whose statement runs past the limit.
+
+    ``arm``/``disarm`` only set attributes (no locks or wake-ups), so watching costs next to
+    nothing per statement; the deadline is honoured to within one polling tick.
+    """
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
-        self._cv = threading.Condition()
+        self._tick = min(max(seconds / 10, 0.005), 0.1)
+        self._token = 0
         self._target: Any = None
-        self._deadline: float | None = None
-        self._fired = False
-        self._stop = False
+        self._started: float | None = None
+        self._fired = -1
+        self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="slt-watchdog", daemon=True)
         self._thread.start()
 
     def arm(self, conn: Any) -> None:
-        with self._cv:
-            self._target, self._fired = conn, False
-            self._deadline = time.monotonic() + self.seconds
-            self._cv.notify()
+        self._token += 1
+        self._target = conn
+        self._started = time.monotonic()
 
     def disarm(self) -> bool:
-        """Stop watching; True if the statement was interrupted."""
-        with self._cv:
-            self._target, self._deadline = None, None
-            return self._fired
+        """Stop watching; True if this statement was interrupted."""
+        self._started = None
+        return self._fired == self._token
 
     def stop(self) -> None:
-        with self._cv:
-            self._stop = True
-            self._cv.notify()
+        self._stop.set()
         self._thread.join()
 
     def _loop(self) -> None:
-        with self._cv:
-            while not self._stop:
-                if self._deadline is None:
-                    self._cv.wait()
-                    continue
-                remaining = self._deadline - time.monotonic()
-                if remaining > 0:
-                    self._cv.wait(remaining)
-                    continue
-                target, self._deadline = self._target, None
-                try:
-                    target.interrupt()
-                    self._fired = True
-                except Exception:  # noqa: BLE001 - an engine that cannot interrupt just runs on
-                    pass
+        while not self._stop.wait(self._tick):
+            started, token, target = self._started, self._token, self._target
+            if started is None or time.monotonic() - started <= self.seconds:
+                continue
+            if self._fired == token or self._started is not started:
+                continue  # already interrupted, or a new statement began meanwhile
+            try:
+                target.interrupt()
+                self._fired = token
+            except Exception:  # noqa: BLE001 - an engine that cannot interrupt just runs on
+                pass
 
 
 # --------------------------------------------------------------------------- running

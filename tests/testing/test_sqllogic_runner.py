@@ -551,6 +551,14 @@ def test_timeout_interrupts_and_fails_the_statement() -> None:
     assert res.records[0].seconds >= 0.2
 
 
+def test_timeout_interrupts_a_real_sqlite_query() -> None:
+    text = ("query I\nWITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c)"
+            " SELECT count(*) FROM c\n----\n1\n\nquery I\nSELECT 1\n----\n1\n")
+    res = run_script(script(text, "sqlite"), SqliteAdapter(), timeout=0.3)
+    assert statuses(res) == [(1, "failed"), (6, "passed")]
+    assert res.records[0].reason.startswith("timed out") and res.records[0].seconds < 3
+
+
 def test_sqlite_adapter_outputs() -> None:
     conn = SqliteAdapter().connect()
     try:
