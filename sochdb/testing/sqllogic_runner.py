@@ -278,7 +278,8 @@ class FileRunner:
             res.reason = f"engine {self.adapter.name} has no named connections"
             return res
         out, err, res.seconds, fired = self._execute(conn, sql)
-        if err is not None and self.ignore_messages:
+        expects_error = isinstance(rec, Statement) and rec.expect == "error"
+        if err is not None and self.ignore_messages and not expects_error:
             text = str(err)
             hit = next((m for m in self.ignore_messages if m in text), None)
             if hit is not None:

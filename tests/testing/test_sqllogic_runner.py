@@ -529,9 +529,10 @@ def test_duckdb_control_records() -> None:
 
 def test_ignored_error_messages_end_the_file() -> None:
     text = ("set ignore_error_messages HTTP Error, timeout\n\n"
-            "statement ok\nA\n\nstatement ok\nB\n")
+            "statement error\nA\n\nstatement ok\nA\n\nstatement ok\nB\n")
     res = run_script(script(text, "duckdb"), FakeEngine({"A": RuntimeError("HTTP Error 500")}))
-    assert statuses(res) == [(3, "skipped"), (6, "skipped")]
+    assert statuses(res) == [(3, "passed"), (6, "skipped"), (9, "skipped")]
+    assert res.records[1].reason == "error message ignored by the file: 'HTTP Error'"
 
 
 def test_restart_without_support_skips_the_rest() -> None:
