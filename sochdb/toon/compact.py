@@ -140,8 +140,14 @@ def _record_columns(records: Iterable[Any],
         names = [key_text(k) for k in keys]
     else:
         keys = names = fields
-    cols = [[r.get(k, MISSING) for r in rows] for k in keys]
-    return names, cols, len(rows)
+    return names, [_column_of(rows, k) for k in keys], len(rows)
+
+
+def _column_of(rows: list[dict[Any, Any]], key: Any) -> list[Any]:
+    try:
+        return [r[key] for r in rows]
+    except KeyError:  # some record lacks the field: its cell stays empty
+        return [r.get(key, MISSING) for r in rows]
 
 
 def to_compact(table: str, records: Any, fields: list[str] | None = None) -> str:

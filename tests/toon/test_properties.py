@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from sochdb.toon import decode, encode, from_compact, to_compact
 
-SETTINGS = settings(max_examples=300, deadline=None,
+SETTINGS = settings(max_examples=200, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
 
 #: Strings that collide with TOON syntax in either form.

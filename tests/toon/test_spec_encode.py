@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 import datetime as dt
 import doctest
 import enum
@@ -19,7 +20,7 @@ import sochdb.toon.scalars
 import sochdb.toon.spec_decode
 import sochdb.toon.spec_encode
 from sochdb.errors import ProgrammingError
-from sochdb.toon import ToonEncodeError, decode, encode
+from sochdb.toon import ToonEncodeError, decode, encode, to_compact
 
 
 class Color(enum.Enum):
@@ -108,3 +109,16 @@ def test_large_tabular_result_round_trips() -> None:
 def test_docstring_examples(module: object) -> None:
     result = doctest.testmod(module)  # type: ignore[arg-type]
     assert result.failed == 0
+
+
+def test_100k_rows_encode_without_per_cell_slow_paths() -> None:
+    """A regression guard with wide headroom: both encoders take ~0.3 s here (docs/toon.md)."""
+    rows = [{"id": i, "name": f"user {i}", "email": f"user{i}@example.com", "city": "Oslo",
+             "score": i / 8} for i in range(100_000)]
+    for fn in (lambda: encode({"rows": rows}), lambda: to_compact("rows", rows)):
+        best = float("inf")
+        for _ in range(2):
+            start = time.perf_counter()
+            fn()
+            best = min(best, time.perf_counter() - start)
+        assert best < 5.0
