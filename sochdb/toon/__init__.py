@@ -7,10 +7,10 @@ See docs/toon.md for the rules of both forms.
 
 from __future__ import annotations
 
-from sochdb.toon.compact import MISSING, from_compact, to_compact
+from sochdb.toon.compact import from_compact, to_compact
 from sochdb.toon.errors import ToonDecodeError, ToonEncodeError
 from sochdb.toon.spec_decode import decode
 from sochdb.toon.spec_encode import encode
 
-__all__ = ["encode", "decode", "to_compact", "from_compact", "ToonDecodeError",
-           "ToonEncodeError", "MISSING"]
+__all__ = ["ToonDecodeError", "ToonEncodeError", "decode", "encode", "from_compact",
+           "to_compact"]

@@ -10,6 +10,7 @@ Encoding is column-wise: one type test and one quoting pass per column, rows by 
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
@@ -20,7 +21,7 @@ from sochdb.toon.errors import ToonDecodeError, ToonEncodeError
 from sochdb.toon.normalize import DecimalText, key_text, normalize
 from sochdb.toon.scalars import NUMBER_RE, Quoting, format_key, parse_quoted
 
-__all__ = ["to_compact", "from_compact", "MISSING"]
+__all__ = ["MISSING", "from_compact", "to_compact"]
 
 
 class _Missing:
@@ -52,7 +53,7 @@ _JSON = json.JSONDecoder()
 def _float(value: float) -> str:
     if value - value == 0:
         return repr(value)  # shortest round-trip digits; always has '.' or 'e'
-    return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
+    return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
 
 
 def _json_default(value: Any) -> Any:
@@ -183,7 +184,7 @@ def to_compact(table: str, records: Any, fields: list[str] | None = None) -> str
             raise ProgrammingError(f"field {dup!r} is listed twice")
     if hasattr(records, "column_names") and hasattr(records, "num_rows"):
         names, cols, n = _table_columns(records, fields)
-    elif isinstance(records, Mapping) or isinstance(records, (str, bytes)):
+    elif isinstance(records, (Mapping, str, bytes)):
         raise ToonEncodeError("records must be an iterable of mappings, not a single "
                               f"{type(records).__name__}")
     else:
@@ -201,6 +202,10 @@ def to_compact(table: str, records: Any, fields: list[str] | None = None) -> str
 
 
 # -- decoding -------------------------------------------------------------------------------
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _number(token: str) -> int | float | Decimal:
     if "." in token or "e" in token or "E" in token:
         value = float(token)
@@ -278,6 +283,8 @@ def _cells_scanned(text: str, start: int) -> list[tuple[int, list[Any]]]:
     row_start = j = start
     n = len(text)
     while True:
+        while j < n and text[j] == " ":
+            j += 1
         c = text[j] if j < n else ""
         if c == '"':
             value, j = parse_quoted(text, j, 1)
@@ -339,8 +346,8 @@ def from_compact(text: str) -> tuple[str, list[str], list[dict[str, Any]]]:
     if count == 0 or width == 0:
         rows = [(start + 1, [])] * count
         if body != (";" * (count - 1) if count else ""):
-            raise ToonDecodeError(f"expected {count} empty rows for a header with "
-                                  f"{width} fields", 1, lead + start + 1)
+            raise ToonDecodeError(f"expected {_count(count, 'empty row')} for a header with "
+                                  f"{_count(width, 'field')}", 1, lead + start + 1)
     elif '"' in body or "[" in body or "{" in body:
         try:
             rows = _cells_scanned(text, start)
@@ -353,13 +360,14 @@ def from_compact(text: str) -> tuple[str, list[str], list[dict[str, Any]]]:
             rows.append((col, [_value(t.strip(" ")) for t in part.split(",")]))
             col += len(part) + 1
     if len(rows) != count:
-        raise ToonDecodeError(f"expected {count} rows as the header declares, found {len(rows)}",
+        raise ToonDecodeError(f"expected {_count(count, 'row')} as the header declares, "
+                              f"found {len(rows)}",
                               1, lead + (rows[count][0] if len(rows) > count else len(text) + 1))
     records = []
     for col, cells in rows:
         if len(cells) != width:
-            raise ToonDecodeError(f"row has {len(cells)} values but the header declares "
-                                  f"{width} fields", 1, lead + col)
+            raise ToonDecodeError(f"row has {_count(len(cells), 'value')} but the header "
+                                  f"declares {_count(width, 'field')}", 1, lead + col)
         records.append({k: v for k, v in zip(fields, cells) if v is not MISSING})
     return name, fields, records
 

@@ -11,15 +11,23 @@ import base64
 import dataclasses
 import datetime as _dt
 import enum
+import math
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 from sochdb.toon.errors import ToonEncodeError
 
-__all__ = ["DecimalText", "PRIMITIVE_TYPES", "normalize", "key_text", "decimal_text",
-           "float_text", "float_column"]
+__all__ = [
+    "PRIMITIVE_TYPES",
+    "DecimalText",
+    "decimal_text",
+    "float_column",
+    "float_text",
+    "key_text",
+    "normalize",
+]
 
 
 class DecimalText(str):
@@ -153,6 +161,5 @@ def key_text(key: Any) -> str:
     if isinstance(key, int):
         return str(int(key))
     if isinstance(key, float):
-        return float_text(key) if key == key and key not in (float("inf"), float("-inf")) \
-            else repr(key)
+        return float_text(key) if math.isfinite(key) else repr(key)
     raise ToonEncodeError(f"object keys must be strings, got {type(key).__qualname__} {key!r:.60}")

@@ -12,13 +12,22 @@ from decimal import Decimal
 
 from sochdb.toon.errors import ToonDecodeError
 
-__all__ = ["quote", "format_key", "parse_quoted", "unescape", "KEY_RE", "NUMBER_RE",
-           "number_value", "find_unquoted", "Quoting"]
+__all__ = [
+    "KEY_RE",
+    "NUMBER_RE",
+    "Quoting",
+    "find_unquoted",
+    "format_key",
+    "number_value",
+    "parse_quoted",
+    "quote",
+    "unescape",
+]
 
 _ESCAPES: dict[int, str] = {ord("\\"): "\\\\", ord('"'): '\\"', ord("\n"): "\\n",
                             ord("\r"): "\\r", ord("\t"): "\\t"}
 for _code in range(0x20):
-    _ESCAPES.setdefault(_code, "\\u%04x" % _code)
+    _ESCAPES.setdefault(_code, f"\\u{_code:04x}")
 
 _UNESCAPES = {"\\": "\\", '"': '"', "n": "\n", "r": "\r", "t": "\t"}
 
@@ -28,8 +37,8 @@ KEY_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*\Z")
 #: The decoder's number grammar (spec §4): no leading zeros, no leading '+', no bare '.5'.
 NUMBER_RE = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?\Z")
 
-_QUOTED_RE = re.compile(r'"([^"\\]*(?:\\.[^"\\]*)*)"', re.S)
-_ESCAPE_RE = re.compile(r"\\(u[0-9A-Fa-f]{4}|.)", re.S)
+_QUOTED_RE = re.compile(r'"([^"\\]*(?:\\.[^"\\]*)*)"', re.DOTALL)
+_ESCAPE_RE = re.compile(r"\\(u[0-9A-Fa-f]{4}|.)", re.DOTALL)
 
 
 def quote(text: str) -> str:
@@ -53,7 +62,7 @@ class Quoting:
         self._bad = re.compile("[" + anywhere + r"\x00-\x1f]").search
         self._bad_joined = re.compile("[" + anywhere + r"\x00-\x09\x0b-\x1f]").search
         self._edge = re.compile(f"(?:{whole})\\Z|[\\s\\ufeff{leading}]|.*[\\s\\ufeff]\\Z",
-                                re.S).match
+                                re.DOTALL).match
         self._whole_joined = re.compile(f"\\n(?:{whole})\\n").search
         self._leading = frozenset(re.sub(r"\\(.)", r"\1", leading)) | {"\ufeff"}
         self._whole_starts = frozenset(whole_starts)

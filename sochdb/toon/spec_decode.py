@@ -19,6 +19,13 @@ from sochdb.toon.spec_header import Field, Header, HeaderSyntax, leaf_count, par
 __all__ = ["decode", "parse_value"]
 
 _LITERALS: dict[str, Any] = {"true": True, "false": False, "null": None}
+
+
+def _count(n: int, noun: str) -> str:
+    """``_count(1, "row")`` is '1 row', ``_count(2, "entry")`` is '2 entries'."""
+    if n == 1:
+        return f"{n} {noun}"
+    return f"{n} {noun[:-1]}ies" if noun.endswith("y") else f"{n} {noun}s"
 _NUMBER_START = frozenset("-0123456789")
 
 
@@ -38,8 +45,7 @@ def _scan(text: str, indent: int, strict: bool) -> tuple[list[_Line], list[int]]
     lines: list[_Line] = []
     blanks: list[int] = []
     for no, raw in enumerate(text.split("\n"), 1):
-        if raw.endswith("\r"):
-            raw = raw[:-1]
+        raw = raw.removesuffix("\r")
         body = raw.lstrip(" ")
         if not body.strip(" \t"):
             blanks.append(no)
@@ -141,8 +147,8 @@ class _Parser:
     def check_count(self, what: str, header: Header, found: int, line: _Line) -> None:
         if self.strict and found != header.length:
             name = f" for {header.key!r}" if header.key else ""
-            raise self.error(f"expected {header.length} {what}{name} as the header declares, "
-                             f"found {found}", line)
+            raise self.error(f"expected {_count(header.length, what)}{name} as the header "
+                             f"declares, found {found}", line)
 
     def check_blanks(self, first: int) -> None:
         """Strict mode: no blank line between an array's first item and its last line (§12)."""
@@ -273,7 +279,7 @@ class _Parser:
             return self.rows(header, line, depth + 1)
         if rest:
             values = _split(rest, header.delimiter, line.no, line.indent + 1)
-            self.check_count("values", header, len(values), line)
+            self.check_count("value", header, len(values), line)
             return values
         return self.items(header, line, depth + 1)
 
@@ -296,11 +302,11 @@ class _Parser:
                     break  # a key-value line ends the rows (§9.3)
             cells = _split(text, delim, row.no, row.indent + 1)
             if len(cells) != width:
-                raise self.error(f"row has {len(cells)} values but the header declares {width} "
-                                 "fields", row, row.indent + 1)
+                raise self.error(f"row has {_count(len(cells), 'value')} but the header "
+                                 f"declares {_count(width, 'field')}", row, row.indent + 1)
             out.append(dict(zip(flat, cells)) if flat is not None else _build(fields, cells, 0)[0])
             self.i += 1
-        self.check_count("rows", header, len(out), line)
+        self.check_count("row", header, len(out), line)
         self.check_blanks(first)
         return out
 
@@ -328,11 +334,11 @@ class _Parser:
             rest = text[colon + 1:].strip(" ")
             cells = _split(rest, header.delimiter, row.no, row.indent + colon + 2) if rest else []
             if len(cells) != width:
-                raise self.error(f"entry {key!r} has {len(cells)} values but the header declares "
-                                 f"{width} fields", row, row.indent + 1)
+                raise self.error(f"entry {key!r} has {_count(len(cells), 'value')} but the "
+                                 f"header declares {_count(width, 'field')}", row, row.indent + 1)
             self.assign(out, key, _build(fields, cells, 0)[0], row)
             self.i += 1
-        self.check_count("entries", header, len(out) if self.strict else header.length, line)
+        self.check_count("entry", header, len(out) if self.strict else header.length, line)
         self.check_blanks(first)
         return out
 
@@ -352,7 +358,7 @@ class _Parser:
             self.i += 1
             rest = text[2:].lstrip(" ")
             out.append(self.item(rest, item, depth, item.indent + len(text) - len(rest)))
-        self.check_count("items", header, len(out), line)
+        self.check_count("item", header, len(out), line)
         self.check_blanks(first)
         return out
 

@@ -12,11 +12,17 @@ from typing import Any
 
 from sochdb.errors import ProgrammingError
 from sochdb.toon.errors import ToonEncodeError
-from sochdb.toon.normalize import (PRIMITIVE_TYPES, DecimalText, float_column, float_text,
-                                   key_text, normalize)
+from sochdb.toon.normalize import (
+    PRIMITIVE_TYPES,
+    DecimalText,
+    float_column,
+    float_text,
+    key_text,
+    normalize,
+)
 from sochdb.toon.scalars import Quoting, format_key
 
-__all__ = ["encode", "DELIMITERS"]
+__all__ = ["DELIMITERS", "encode"]
 
 #: The delimiters the spec allows (§11).
 DELIMITERS = (",", "\t", "|")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sochdb.toon.errors import ToonDecodeError
 from sochdb.toon.scalars import parse_quoted
 
-__all__ = ["Field", "Header", "HeaderSyntax", "parse_header", "leaf_count"]
+__all__ = ["Field", "Header", "HeaderSyntax", "leaf_count", "parse_header"]
 
 _BRACKET_RE = re.compile(r"\[(0|[1-9][0-9]*)(:?)([\t|]?)\]")
 _DELIM_NAMES = {",": "','", "\t": "tab", "|": "'|'"}
@@ -69,7 +69,8 @@ def parse_header(text: str, key: str | None, pos: int, line: int, base: int,
     if j < len(text) and text[j] == "{":
         fields, j = _parse_fields(text, j, delimiter, line, base, strict)
         if strict and len({f.name for f in fields}) != len(fields):
-            raise ToonDecodeError("duplicate field name in header (strict mode)", line, base + pos + 1)
+            raise ToonDecodeError("duplicate field name in the header's field list (strict "
+                                  "mode)", line, base + pos + 1)
     if j >= len(text) or text[j] != ":":
         if fields is not None:
             raise ToonDecodeError("expected ':' after the array header's field list",

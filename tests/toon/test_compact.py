@@ -184,6 +184,8 @@ def test_pyarrow_table_and_iterables() -> None:
 def test_surrounding_whitespace_and_spaces_around_cells_are_tolerated() -> None:
     assert from_compact("  t[2]{a,b}: 1 , x ;2,y\n") == \
         ("t", ["a", "b"], [{"a": 1, "b": "x"}, {"a": 2, "b": "y"}])
+    assert from_compact('t[2]{a,b}: "x" , [1] ; 2 ,y') == \
+        ("t", ["a", "b"], [{"a": "x", "b": [1]}, {"a": 2, "b": "y"}])
 
 
 @pytest.mark.parametrize(("text", "column", "fragment"), [
@@ -196,15 +198,15 @@ def test_surrounding_whitespace_and_spaces_around_cells_are_tolerated() -> None:
     ("users[1]{a,a}:1,2", 12, "listed twice"),
     ("users[1]{a,}:1,2", 12, "empty field name"),
     ("users[2]{a}:1", 14, "expected 2 rows"),
-    ("users[1]{a}:1;2", 15, "expected 1 rows"),
-    ("users[2]{a,b}:1,2;3", 19, "row has 1 values"),
+    ("users[1]{a}:1;2", 15, "expected 1 row as"),
+    ("users[2]{a,b}:1,2;3", 19, "row has 1 value but the header declares 2 fields"),
     ('users[1]{a}:"open', 13, "unterminated string"),
     ('users[1]{a}:"x" y', 17, "expected ',' or ';'"),
     ('users[1]{a}:"bad \\q"', 18, "invalid escape"),
     ("users[1]{a}:[1,2", 17, "invalid inline JSON"),
     ("users[1]{a}:1\n2", 14, "line break"),
     ("users[0]{a}:1", 13, "expected 0 empty rows"),
-    ("  users[1]{a}:1;2", 17, "expected 1 rows"),
+    ("  users[1]{a}:1;2", 17, "expected 1 row as"),
 ])
 def test_malformed_input_names_the_position(text: str, column: int, fragment: str) -> None:
     with pytest.raises(ToonDecodeError) as info:

@@ -13,7 +13,7 @@ from sochdb.toon import ToonDecodeError, decode
 @pytest.mark.parametrize(("text", "line", "fragment"), [
     ("a: 1\nitems[3]: x,y", 2, "expected 3 values for 'items'"),
     ("a:\n  rows[2]{x}:\n    1", 2, "expected 2 rows for 'rows'"),
-    ("rows[1]{x,y}:\n  1", 2, "row has 1 values but the header declares 2 fields"),
+    ("rows[1]{x,y}:\n  1", 2, "row has 1 value but the header declares 2 fields"),
     ("a:\n  b", 2, "missing ':' after key 'b'"),
     ("a: 1\n   b: 2", 2, "not a multiple of 2"),
     ('a: "x', 1, "expected a closing '\"'"),

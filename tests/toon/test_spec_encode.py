@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-import time
 import datetime as dt
 import doctest
 import enum
+import time
 import uuid
 from decimal import Decimal
 
