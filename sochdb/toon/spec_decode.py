@@ -19,6 +19,7 @@ from sochdb.toon.spec_header import Field, Header, HeaderSyntax, leaf_count, par
 __all__ = ["decode", "parse_value"]
 
 _LITERALS: dict[str, Any] = {"true": True, "false": False, "null": None}
+_NUMBER_START = frozenset("-0123456789")
 
 
 def _count(n: int, noun: str) -> str:
@@ -26,7 +27,6 @@ def _count(n: int, noun: str) -> str:
     if n == 1:
         return f"{n} {noun}"
     return f"{n} {noun[:-1]}ies" if noun.endswith("y") else f"{n} {noun}s"
-_NUMBER_START = frozenset("-0123456789")
 
 
 class _Line(NamedTuple):
