@@ -148,6 +148,13 @@ class Database:
         eng.counters.cache_hits += 1
         return merge_sources(snap.sources(start, end))
 
+    # -- query builder -------------------------------------------------------------------
+
+    def query(self, prefix: str | bytes):
+        """A query over JSON documents stored under a key prefix; results in TOON."""
+        from sochdb.kv.query import Query
+        return Query(self, prefix)
+
     # -- transactions --------------------------------------------------------------------
 
     def transaction(self, isolation: str | None = None) -> Transaction:
