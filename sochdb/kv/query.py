@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import operator
 import re
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from sochdb.errors import ProgrammingError
 from sochdb.toon import to_compact
@@ -253,7 +254,7 @@ class Query:
     [(b'products/laptop', b'result[1]{name,price}:Laptop,999')]
     """
 
-    __slots__ = ("_source", "_prefix", "_fields", "_preds", "_where", "_limit", "_offset",
+    __slots__ = ("_fields", "_limit", "_offset", "_preds", "_prefix", "_source", "_where",
                  "skipped")
 
     def __init__(self, source: Any, prefix: str | bytes) -> None:
@@ -281,7 +282,7 @@ class Query:
         #: Values skipped by the last run as not being JSON objects; None before any run.
         self.skipped: int | None = None
 
-    def _copy(self) -> "Query":
+    def _copy(self) -> Query:
         q = Query.__new__(Query)
         q._source, q._prefix, q._fields = self._source, self._prefix, self._fields
         q._preds, q._where = self._preds, self._where
@@ -289,7 +290,7 @@ class Query:
         return q
 
     # -- building ------------------------------------------------------------------------
-    def select(self, fields: list[str]) -> "Query":
+    def select(self, fields: list[str]) -> Query:
         """Keep only ``fields``, in this order (the TOON column order); missing ones are empty.
 
         Raises ProgrammingError unless ``fields`` is a non-empty list (or tuple) of distinct
@@ -311,7 +312,7 @@ class Query:
         q._fields = fields
         return q
 
-    def where(self, field: str, op: str, value: Any = _NO_VALUE) -> "Query":
+    def where(self, field: str, op: str, value: Any = _NO_VALUE) -> Query:
         """Keep documents whose top-level ``field`` satisfies ``op value``; calls AND together.
 
         Operators (case-insensitive): ``=`` (``==``), ``!=`` (``<>``), ``<`` ``<=`` ``>``
@@ -335,13 +336,13 @@ class Query:
         q._where = self._where + ((field, op, None if value is _NO_VALUE else value),)
         return q
 
-    def limit(self, n: int | None) -> "Query":
+    def limit(self, n: int | None) -> Query:
         """Return at most ``n`` documents (None: no limit); scanning stops once reached."""
         q = self._copy()
         q._limit = None if n is None else _count_arg(n, "limit")
         return q
 
-    def offset(self, n: int) -> "Query":
+    def offset(self, n: int) -> Query:
         """Leave out the first ``n`` matching documents (in key order)."""
         q = self._copy()
         q._offset = _count_arg(n, "offset")
