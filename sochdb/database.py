@@ -32,6 +32,7 @@ class Database:
         self._sql_lock = threading.Lock()
         self._plugins = None
         self._vectors = None
+        self._registry: dict = {}
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -181,6 +182,12 @@ class Database:
                     from sochdb.sql.session import Session
                     self._sql_session = Session(self)
         return self._sql_session
+
+    def session(self):
+        """A separate SQL session (its own BEGIN/COMMIT state and settings), as a connection
+        in other databases; servers give one to each client."""
+        from sochdb.sql.session import Session
+        return Session(self)
 
     def execute_sql(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None):
         """Run one SQL statement (or a script of several) and return its Result."""

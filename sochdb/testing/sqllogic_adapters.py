@@ -272,6 +272,11 @@ class _SochDBConnection:
     def execute(self, sql: str) -> Output | None:
         return _result_output(self._db.execute_sql(sql))
 
+    def set_dialect(self, dialect: str) -> None:
+        """The SQLite corpus assumes SQLite's integer division and NULL ordering."""
+        self._dialect = dialect
+        self._db.execute_sql(f"SET dialect = '{dialect}'")
+
     def interrupt(self) -> None:
         interrupt = getattr(self._db, "interrupt", None)
         if interrupt is not None:
@@ -283,6 +288,8 @@ class _SochDBConnection:
                                     " SochDBAdapter(storage='disk')")
         self._db.close()
         self._db = self._open()
+        if getattr(self, "_dialect", None):
+            self.set_dialect(self._dialect)
         return self
 
     def close(self) -> None:

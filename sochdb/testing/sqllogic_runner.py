@@ -110,6 +110,9 @@ class FileRunner:
         start = time.perf_counter()
         try:
             self.conns[None] = self.adapter.connect()
+            set_dialect = getattr(self.conns[None], "set_dialect", None)
+            if set_dialect is not None:
+                set_dialect(self.script.dialect)
         except Exception as exc:  # noqa: BLE001 - reported as the file's error
             self.result.error = f"cannot connect: {type(exc).__name__}: {exc}"
             self.stop_reason = "no connection"

@@ -1,0 +1,334 @@
+"""Aggregate functions: SQL names mapped onto Arrow's hash aggregates.
+
+Most aggregates run as one ``Table.group_by(...).aggregate(...)`` call in C++. The few that
+Arrow has no exact kernel for (GROUP_CONCAT, SUM/AVG DISTINCT, MEDIAN, QUANTILE, MODE) are
+computed from a per-row group id with numpy, still without a Python loop over rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from sochdb.errors import NotSupportedError, ProgrammingError
+from sochdb.sql import types as T
+
+# name -> (arrow hash function or None for a numpy finisher, fixed result type or None)
+AGGREGATES: dict[str, str | None] = {
+    "count": "count", "count_star": "count_all", "sum": "sum", "avg": "mean", "mean": "mean",
+    "min": "min", "max": "max", "first": "first", "any_value": "first", "arbitrary": "first",
+    "last": "last", "bool_and": "all", "bool_or": "any", "every": "all",
+    "logical_and": "all", "logical_or": "any",
+    "stddev": "stddev", "stddev_samp": "stddev", "stddev_pop": "stddev",
+    "variance": "variance", "var_samp": "variance", "var_pop": "variance",
+    "product": "product", "group_concat": None, "string_agg": None, "listagg": None,
+    "median": None, "quantile": None, "quantile_cont": None, "quantile_disc": None,
+    "percentile_cont": None, "percentile_disc": None, "mode": None, "list": None,
+    "array_agg": None, "count_if": "sum", "countif": "sum", "approx_count_distinct": None,
+    "sum_no_overflow": "sum", "fsum": "sum", "kahan_sum": "sum", "total": "sum",
+}
+
+_SQLGLOT_NAMES = {"count": "count", "sum": "sum", "avg": "avg", "min": "min", "max": "max",
+                  "groupconcat": "group_concat", "stddev": "stddev", "stddevsamp":
+                  "stddev_samp", "stddevpop": "stddev_pop", "variance": "variance",
+                  "variancepop": "var_pop", "varsamp": "var_samp", "median": "median",
+                  "quantile": "quantile", "percentilecont": "percentile_cont",
+                  "percentiledisc": "percentile_disc", "arrayagg": "array_agg",
+                  "first": "first", "last": "last", "anyvalue": "any_value",
+                  "logicaland": "bool_and", "logicalor": "bool_or", "countif": "count_if",
+                  "approxdistinct": "approx_count_distinct", "mode": "mode",
+                  "arrayconcatagg": "list", "stringagg": "string_agg", "booland":
+                  "bool_and", "boolor": "bool_or", "product": "product"}
+
+
+def aggregate_name(node) -> str | None:
+    """The aggregate's SQL name if ``node`` is an aggregate call, else None."""
+    from sqlglot import exp
+    if isinstance(node, exp.Anonymous):
+        n = node.name.lower()
+        return n if n in AGGREGATES else None
+    if isinstance(node, exp.AggFunc):
+        cls = type(node).__name__.lower()
+        return _SQLGLOT_NAMES.get(cls, cls if cls in AGGREGATES else None)
+    return None
+
+
+@dataclass
+class AggSpec:
+    """One aggregate call: name, input field (None for COUNT(*)), options, output field."""
+
+    name: str
+    arg: str | None
+    arg_type: pa.DataType | None
+    out: str
+    distinct: bool = False
+    filter: str | None = None
+    separator: str = ","
+    quantile: float = 0.5
+    out_type: pa.DataType = field(default_factory=pa.int64)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def result_type(name: str, arg_type: pa.DataType | None) -> pa.DataType:
+    k = T.kind(arg_type) if arg_type is not None else None
+    if name in ("count", "count_star", "count_if", "countif", "approx_count_distinct"):
+        return pa.int64()
+    if name in ("sum", "sum_no_overflow", "product"):
+        if k == "int" or k == "bool":
+            return pa.int64()
+        if k == "decimal":
+            return pa.decimal128(38, arg_type.scale)
+        return pa.float64()
+    if name in ("fsum", "kahan_sum", "total"):
+        return pa.float64()
+    if name in ("avg", "mean", "stddev", "stddev_samp", "stddev_pop", "variance", "var_samp",
+                "var_pop", "quantile_cont", "percentile_cont"):
+        return pa.float64()
+    if name in ("median", "quantile", "quantile_disc", "percentile_disc", "min", "max",
+                "first", "any_value", "arbitrary", "last", "mode"):
+        if name == "median" and k in ("int", "decimal"):
+            return pa.float64()
+        return arg_type if arg_type is not None else pa.null()
+    if name in ("bool_and", "bool_or", "every", "logical_and", "logical_or"):
+        return pa.bool_()
+    if name in ("group_concat", "string_agg", "listagg"):
+        return pa.string()
+    if name in ("list", "array_agg"):
+        return pa.list_(arg_type)
+    raise NotSupportedError(f"unsupported aggregate {name}")
+
+
+def run_aggregate(table: pa.Table, keys: list[str], specs: list[AggSpec]) -> pa.Table:
+    """Group ``table`` by ``keys`` (all rows when empty) and compute ``specs``.
+
+    Returns a table with the key fields followed by each spec's ``out`` field, one row per
+    group in order of first appearance (one row in total without keys, even for no input).
+    """
+    native: list[tuple] = []
+    native_out: list[AggSpec] = []
+    special: list[AggSpec] = []
+    work = table
+    for s in specs:
+        if s.filter is not None:
+            work = _apply_filter(work, s)
+        fn = AGGREGATES[s.name]
+        if s.distinct and s.name in ("count",):
+            native.append((s.arg, "count_distinct", pc.CountOptions(mode="only_valid")))
+            native_out.append(s)
+        elif s.distinct and s.name in ("min", "max", "bool_and", "bool_or", "any_value",
+                                       "first", "arbitrary"):
+            native.append((s.arg, fn, None))
+            native_out.append(s)
+        elif s.distinct or fn is None:
+            special.append(s)
+        else:
+            native.append((s.arg if s.arg is not None else [], fn, _options(s)))
+            native_out.append(s)
+    need_groups = bool(special)
+    if not keys and not need_groups:
+        return _scalar_aggregate(work, native, native_out, specs)
+    if need_groups:
+        work = work.append_column("__row", pa.array(np.arange(work.num_rows, dtype=np.int64)))
+        native.append(("__row", "list", None))
+    aggs = [(a, f) if o is None else (a, f, o) for a, f, o in native]
+    grouped = work.group_by(keys, use_threads=False).aggregate(aggs)
+    names = grouped.schema.names
+    # Arrow names outputs "<field>_<function>"; the native specs come first, in order.
+    key_cols = [grouped.column(k) for k in keys]
+    agg_cols = [grouped.column(i) for i, n in enumerate(names) if n not in keys]
+    out_cols: dict[str, Any] = {}
+    for s, col in zip(native_out, agg_cols):
+        out_cols[s.out] = _finish_native(s, col)
+    if need_groups:
+        rows_list = agg_cols[len(native_out)]
+        ngroups = grouped.num_rows
+        gid = np.empty(work.num_rows, dtype=np.int64)
+        flat = pc.list_flatten(rows_list).to_numpy()
+        parents = pc.list_parent_indices(rows_list).to_numpy()
+        gid[flat] = parents
+        for s in special:
+            out_cols[s.out] = _special(work, s, gid, ngroups)
+    arrays = key_cols + [out_cols[s.out] for s in specs]
+    return pa.table(arrays, names=keys + [s.out for s in specs])
+
+
+_SCALAR = {"count_all": None, "count": pc.count, "count_distinct": pc.count_distinct,
+           "sum": pc.sum, "mean": pc.mean, "min": pc.min, "max": pc.max, "all": pc.all,
+           "any": pc.any, "stddev": pc.stddev, "variance": pc.variance, "product": pc.product,
+           "first": pc.first, "last": pc.last}
+
+
+def _scalar_aggregate(work: pa.Table, native, native_out: list[AggSpec], specs) -> pa.Table:
+    """Aggregates over all rows (no GROUP BY) with the scalar kernels: one row out."""
+    cols = {}
+    for (arg, fn, opts), s in zip(native, native_out):
+        if fn == "count_all":
+            v = pa.scalar(work.num_rows, pa.int64())
+        else:
+            kernel = _SCALAR[fn]
+            col = work.column(arg)
+            if fn == "first" and opts is not None and not opts.skip_nulls:
+                v = col[0] if len(col) else pa.scalar(None, col.type)
+            else:
+                v = kernel(col, options=opts) if opts is not None else kernel(col)
+        arr = pa.array([v.as_py()], type=v.type)
+        cols[s.out] = _finish_native(s, pa.chunked_array([arr]))
+    return pa.table([cols[s.out] for s in specs], names=[s.out for s in specs])
+
+
+def _options(s: AggSpec):
+    if s.name in ("stddev", "stddev_samp", "variance", "var_samp"):
+        return pc.VarianceOptions(ddof=1)
+    if s.name in ("stddev_pop", "var_pop"):
+        return pc.VarianceOptions(ddof=0)
+    if s.name in ("first", "last", "any_value", "arbitrary"):
+        return pc.ScalarAggregateOptions(skip_nulls=s.name != "first" or
+                                         s.extra.get("skip_nulls", True))
+    if s.name == "count":
+        return pc.CountOptions(mode="only_valid")
+    if s.name in ("sum", "product", "count_if", "countif", "fsum", "kahan_sum", "total",
+                  "sum_no_overflow", "mean", "avg", "min", "max", "bool_and", "bool_or",
+                  "every", "logical_and", "logical_or"):
+        return pc.ScalarAggregateOptions(skip_nulls=True, min_count=1 if s.name not in (
+            "count_if", "countif", "total") else 0)
+    return None
+
+
+def _apply_filter(work: pa.Table, s: AggSpec) -> pa.Table:
+    """Implement ``agg(x) FILTER (WHERE cond)`` by nulling x where cond is not true."""
+    mask = pc.fill_null(work.column(s.filter), False)
+    if s.arg is None:  # COUNT(*) FILTER: count the rows where the condition holds
+        name = s.out + "__f"
+        s.name, s.arg = "count_if", name
+        return work.append_column(name, pc.cast(mask, pa.int64()))
+    name = s.out + "__f"
+    col = work.column(s.arg)
+    work = work.append_column(name, pc.if_else(mask, col, pa.scalar(None, col.type)))
+    s.arg = name
+    return work
+
+
+def _finish_native(s: AggSpec, col: pa.ChunkedArray):
+    t = s.out_type
+    if s.name in ("total",):
+        col = pc.fill_null(col, 0)
+    if col.type != t and not pa.types.is_null(t):
+        try:
+            return pc.cast(col, t)
+        except pa.ArrowInvalid:
+            return col
+    return col
+
+
+def _special(work: pa.Table, s: AggSpec, gid: np.ndarray, ngroups: int):
+    name = s.name
+    if name == "approx_count_distinct":
+        s2 = AggSpec("count", s.arg, s.arg_type, s.out, distinct=True)
+        return _distinct_reduce(work, s2, gid, ngroups)
+    if s.distinct and name in ("sum", "avg", "mean", "product", "stddev", "stddev_samp",
+                               "stddev_pop", "variance", "var_samp", "var_pop",
+                               "sum_no_overflow", "fsum", "kahan_sum", "total", "median"):
+        return _distinct_reduce(work, s, gid, ngroups)
+    values = work.column(s.arg).combine_chunks() if s.arg is not None else None
+    valid = values.is_valid().to_numpy(zero_copy_only=False) if values is not None else None
+    if s.distinct and values is not None:
+        # Keep the first occurrence of each (group, value) pair.
+        pairs = pa.table({"g": pa.array(gid), "v": values, "i": np.arange(len(gid))})
+        firsts = pairs.group_by(["g", "v"], use_threads=False).aggregate([("i", "min")])
+        keep = np.zeros(len(gid), dtype=bool)
+        keep[firsts.column("i_min").to_numpy()] = True
+        valid = valid & keep
+    idx = np.nonzero(valid)[0]
+    order = idx[np.argsort(gid[idx], kind="stable")]
+    g_sorted = gid[order]
+    counts = np.bincount(g_sorted, minlength=ngroups)
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+    vals = values.take(pa.array(order))
+    if name in ("group_concat", "string_agg", "listagg"):
+        if T.kind(vals.type) != "str":
+            from sochdb.sql.types import cast as sql_cast
+            vals = sql_cast(vals, pa.string())
+        lists = pa.ListArray.from_arrays(pa.array(offsets), vals)
+        joined = pc.binary_join(lists, s.separator)
+        return pc.if_else(pc.equal(pa.array(counts), 0), pa.scalar(None, pa.string()), joined)
+    if name in ("list", "array_agg"):
+        lists = pa.ListArray.from_arrays(pa.array(offsets), vals)
+        return pc.if_else(pc.equal(pa.array(counts), 0), pa.scalar(None, lists.type), lists)
+    if name in ("median", "quantile", "quantile_cont", "quantile_disc", "percentile_cont",
+                "percentile_disc"):
+        return _quantiles(vals, offsets, counts, s)
+    if name == "mode":
+        return _mode(vals, g_sorted, ngroups, s)
+    raise NotSupportedError(f"unsupported aggregate {name.upper()}")
+
+
+def _distinct_reduce(work: pa.Table, s: AggSpec, gid: np.ndarray, ngroups: int):
+    values = work.column(s.arg)
+    pairs = pa.table({"g": pa.array(gid), "v": values}).filter(pc.is_valid(values))
+    uniq = pairs.group_by(["g", "v"], use_threads=False).aggregate([])
+    fn = AGGREGATES[s.name] or "sum"
+    if s.name == "median":
+        fn = "approximate_median"
+    if s.name == "count":
+        fn = "count"
+    opts = _options(AggSpec(s.name, "v", s.arg_type, "x"))
+    agg = uniq.group_by(["g"], use_threads=False).aggregate([("v", fn, opts) if opts else
+                                                              ("v", fn)])
+    out = pa.nulls(ngroups, agg.column(1).type) if s.name != "count" else \
+        pa.array(np.zeros(ngroups, dtype=np.int64))
+    pos = np.full(ngroups, -1, dtype=np.int64)
+    pos[agg.column("g").to_numpy()] = np.arange(agg.num_rows)
+    res = agg.column(1).combine_chunks().take(pa.array(pos, mask=pos < 0))
+    if s.name == "count":
+        res = pc.fill_null(res, 0)
+    del out
+    return pc.cast(res, s.out_type) if res.type != s.out_type else res
+
+
+def _quantiles(vals: pa.Array, offsets: np.ndarray, counts: np.ndarray, s: AggSpec):
+    q = s.quantile
+    disc = s.name in ("quantile_disc", "percentile_disc") or (
+        s.name == "quantile" and T.kind(vals.type) not in ("int", "float", "decimal"))
+    numeric = T.kind(vals.type) in ("int", "float", "decimal")
+    out = []
+    arr = vals.to_numpy(zero_copy_only=False) if numeric else vals.to_pylist()
+    for g in range(len(counts)):
+        n = counts[g]
+        if n == 0:
+            out.append(None)
+            continue
+        seg = arr[offsets[g]:offsets[g + 1]]
+        seg = np.sort(seg) if numeric else sorted(seg)
+        pos = q * (n - 1)
+        if disc:
+            out.append(seg[int(np.floor(pos + 0.5)) if s.name == "quantile" else int(
+                np.ceil(q * n) - 1 if q > 0 else 0)])
+        else:
+            lo, hi = int(np.floor(pos)), int(np.ceil(pos))
+            out.append(float(seg[lo]) + (float(seg[hi]) - float(seg[lo])) * (pos - lo))
+    if s.out_type is not None and not disc:
+        return pa.array(out, pa.float64())
+    return pa.array([x.item() if hasattr(x, "item") else x for x in out], vals.type)
+
+
+def _mode(vals: pa.Array, g_sorted: np.ndarray, ngroups: int, s: AggSpec):
+    t = pa.table({"g": pa.array(g_sorted), "v": vals})
+    counts = t.group_by(["g", "v"], use_threads=False).aggregate([([], "count_all")])
+    best: dict[int, tuple[int, Any]] = {}
+    for g, v, c in zip(counts.column("g").to_pylist(), counts.column("v").to_pylist(),
+                       counts.column("count_all").to_pylist()):
+        if g not in best or c > best[g][0]:
+            best[g] = (c, v)
+    return pa.array([best[g][1] if g in best else None for g in range(ngroups)], vals.type)
+
+
+def check_nested(node, name: str) -> None:
+    from sqlglot import exp
+    for inner in node.find_all(exp.AggFunc):
+        if inner is not node:
+            raise ProgrammingError(f"aggregate function calls cannot be nested: {node.sql()}")
+    del name

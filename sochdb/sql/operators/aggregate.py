@@ -1,0 +1,92 @@
+"""GROUP BY and aggregate functions as one hash aggregation over computed key columns."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+
+from sochdb.sql.aggregates import AggSpec, run_aggregate
+from sochdb.sql.expressions import CExpr, materialize
+from sochdb.sql.operators.base import Operator
+from sochdb.sql.scope import ColumnInfo
+
+if TYPE_CHECKING:
+    from sochdb.sql.context import ExecContext
+
+
+class Aggregate(Operator):
+    """Evaluate key and argument expressions, then group and aggregate in Arrow.
+
+    Output: one column per group key (fields ``key_fields``) then one per aggregate.
+    ``grouping_sets`` (lists of key positions) run the aggregation once per set and stack
+    the results, with NULL for the keys a set leaves out (ROLLUP, CUBE, GROUPING SETS).
+    """
+
+    def __init__(self, child: Operator, keys: list[CExpr], key_fields: list[str],
+                 inputs: list[tuple[str, CExpr]], specs: list[AggSpec],
+                 columns: list[ColumnInfo], grouping_sets: list[list[int]] | None = None,
+                 grouping_field: str | None = None) -> None:
+        self.child = child
+        self.children = (child,)
+        self.keys = keys
+        self.key_fields = key_fields
+        self.inputs = inputs
+        self.specs = specs
+        self.columns = columns
+        self.grouping_sets = grouping_sets
+        self.grouping_field = grouping_field
+
+    def describe(self) -> str:
+        keys = ", ".join(k.sql for k in self.keys)
+        aggs = ", ".join(f"{s.name}({'DISTINCT ' if s.distinct else ''}"
+                         f"{'*' if s.arg is None else '…'})" for s in self.specs)
+        kind = "HashAggregate" if self.keys else "Aggregate"
+        sets = f" sets={self.grouping_sets}" if self.grouping_sets else ""
+        return f"{kind} keys=[{keys}] aggs=[{aggs}]{sets}"
+
+    def execute(self, ctx: "ExecContext") -> pa.Table:
+        t = self.child.execute(ctx)
+        n = t.num_rows
+        arrays, names = [], []
+        for f, e in zip(self.key_fields, self.keys):
+            v = materialize(e.fn(t, ctx), n, e.type)
+            if pa.types.is_dictionary(v.type):
+                v = v.dictionary_decode() if isinstance(v, pa.Array) else \
+                    pa.chunked_array([c.dictionary_decode() for c in v.chunks])
+            arrays.append(v)
+            names.append(f)
+        for f, e in self.inputs:
+            arrays.append(materialize(e.fn(t, ctx), n, e.type))
+            names.append(f)
+        work = pa.table(arrays, names=names) if arrays else t.select([])
+        specs = [AggSpec(**{**vars(s), "extra": dict(s.extra)}) for s in self.specs]
+        if not self.grouping_sets:
+            out = run_aggregate(work, list(self.key_fields), specs)
+            return self._finish(out)
+        parts = []
+        all_keys = list(self.key_fields)
+        for gs in self.grouping_sets:
+            keys = [all_keys[i] for i in gs]
+            specs = [AggSpec(**{**vars(s), "extra": dict(s.extra)}) for s in self.specs]
+            res = run_aggregate(work, keys, specs)
+            if not keys and n == 0 and self.keys:
+                res = res.slice(0, 0) if False else res
+            cols = []
+            for i, f in enumerate(all_keys):
+                if f in keys:
+                    cols.append(res.column(f))
+                else:
+                    cols.append(pa.nulls(res.num_rows, self.keys[i].type))
+            cols += [res.column(s.out) for s in self.specs]
+            mask = sum(1 << (len(all_keys) - 1 - i) for i in range(len(all_keys))
+                       if i not in gs)
+            cols.append(pa.array([mask] * res.num_rows, pa.int64()))
+            parts.append(pa.table(cols, names=all_keys + [s.out for s in self.specs]
+                                  + [self.grouping_field]))
+        return self._finish(pa.concat_tables(parts))
+
+    def _finish(self, out: pa.Table) -> pa.Table:
+        schema = pa.schema([pa.field(c.field, c.type) for c in self.columns])
+        out = out.select([c.field for c in self.columns])
+        return out if out.schema == schema else out.cast(schema)

@@ -1,0 +1,137 @@
+"""Joins of every kind, computed as (left row, right row) index pairs.
+
+Equality conditions go through Arrow's hash join on key columns; other conditions filter the
+candidate pairs; outer joins then add the unmatched rows with NULLs. Working with index pairs
+keeps one code path for INNER, LEFT, RIGHT, FULL, CROSS, SEMI and ANTI joins.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from sochdb.errors import ResourceLimitError
+from sochdb.sql import types as T
+from sochdb.sql.expressions import CExpr, materialize, to_array
+from sochdb.sql.operators.base import Operator
+from sochdb.sql.scope import ColumnInfo
+
+if TYPE_CHECKING:
+    from sochdb.sql.context import ExecContext
+
+#: A cross product larger than this many rows is refused rather than exhausting memory.
+MAX_CROSS_ROWS = 200_000_000
+
+
+class Join(Operator):
+    def __init__(self, left: Operator, right: Operator, kind: str,
+                 left_keys: list[CExpr], right_keys: list[CExpr], residual: CExpr | None,
+                 columns: list[ColumnInfo] | None = None, preserve_order: bool = True,
+                 coalesce_fields: dict[str, tuple[str, str]] | None = None) -> None:
+        self.left = left
+        self.right = right
+        self.children = (left, right)
+        self.kind = kind  # inner, left, right, full, cross, semi, anti
+        self.left_keys = left_keys
+        self.right_keys = right_keys
+        self.residual = residual
+        if columns is None:
+            columns = left.columns if kind in ("semi", "anti") else left.columns + right.columns
+        self.columns = columns
+        self.preserve_order = preserve_order
+        self.coalesce_fields = coalesce_fields or {}
+
+    def describe(self) -> str:
+        keys = ", ".join(f"{a.sql} = {b.sql}" for a, b in zip(self.left_keys, self.right_keys))
+        algo = "HashJoin" if self.left_keys else "NestedLoopJoin"
+        extra = f" filter: {self.residual.sql}" if self.residual is not None else ""
+        return f"{algo} {self.kind.upper()}" + (f" on {keys}" if keys else "") + extra
+
+    def execute(self, ctx: "ExecContext") -> pa.Table:
+        lt = self.left.execute(ctx)
+        rt = self.right.execute(ctx)
+        li, ri = self._pairs(lt, rt, ctx)
+        if self.residual is not None and len(li):
+            both = _combine(lt.take(pa.array(li)), rt.take(pa.array(ri)))
+            mask = self.residual.fn(both, ctx)
+            if isinstance(mask, pa.Scalar):
+                keep = np.full(len(li), bool(mask.is_valid and mask.as_py()))
+            else:
+                keep = to_array(pc.fill_null(mask, False), len(li)).to_numpy(
+                    zero_copy_only=False)
+            li, ri = li[keep], ri[keep]
+        kind = self.kind
+        if kind in ("semi", "anti"):
+            matched = np.zeros(lt.num_rows, dtype=bool)
+            matched[li] = True
+            rows = np.nonzero(matched if kind == "semi" else ~matched)[0]
+            return lt.take(pa.array(rows))
+        if kind in ("left", "full"):
+            seen = np.zeros(lt.num_rows, dtype=bool)
+            seen[li] = True
+            missing = np.nonzero(~seen)[0]
+            if len(missing):
+                li = np.concatenate([li, missing])
+                ri = np.concatenate([ri, np.full(len(missing), -1)])
+        if kind in ("right", "full"):
+            seen = np.zeros(rt.num_rows, dtype=bool)
+            seen[ri[ri >= 0]] = True
+            missing = np.nonzero(~seen)[0]
+            if len(missing):
+                li = np.concatenate([li, np.full(len(missing), -1)])
+                ri = np.concatenate([ri, missing])
+        if self.preserve_order and len(li) > 1:
+            # Left rows in their order, each with its matches in right order; rows with no
+            # left side (RIGHT/FULL) at the end in right order.
+            lk = np.where(li < 0, lt.num_rows, li)
+            order = np.lexsort((ri, lk))
+            li, ri = li[order], ri[order]
+        left_part = lt.take(pa.array(li, mask=li < 0))
+        right_part = rt.take(pa.array(ri, mask=ri < 0))
+        out = _combine(left_part, right_part)
+        for target, (a, b) in self.coalesce_fields.items():
+            i = out.schema.get_field_index(target)
+            out = out.set_column(i, target, pc.coalesce(out.column(a), out.column(b)))
+        return out
+
+    def _pairs(self, lt: pa.Table, rt: pa.Table, ctx) -> tuple[np.ndarray, np.ndarray]:
+        nl, nr = lt.num_rows, rt.num_rows
+        if nl == 0 or nr == 0:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        if not self.left_keys:
+            if nl * nr > MAX_CROSS_ROWS:
+                raise ResourceLimitError(f"a join without equality conditions would produce "
+                                         f"{nl * nr:,} rows; add a join condition")
+            return (np.repeat(np.arange(nl, dtype=np.int64), nr),
+                    np.tile(np.arange(nr, dtype=np.int64), nl))
+        lcols, rcols = [], []
+        for i, (a, b) in enumerate(zip(self.left_keys, self.right_keys)):
+            typ = T.common_type(a.type, b.type)
+            va = T.cast(materialize(a.fn(lt, ctx), nl, a.type), typ)
+            vb = T.cast(materialize(b.fn(rt, ctx), nr, b.type), typ)
+            if pa.types.is_dictionary(va.type):
+                va = va.dictionary_decode()
+            if pa.types.is_dictionary(vb.type):
+                vb = vb.dictionary_decode()
+            lcols.append(va)
+            rcols.append(vb)
+        names = [f"k{i}" for i in range(len(lcols))]
+        lk = pa.table(lcols + [pa.array(np.arange(nl, dtype=np.int64))], names=names + ["__l"])
+        rk = pa.table(rcols + [pa.array(np.arange(nr, dtype=np.int64))], names=names + ["__r"])
+        joined = lk.join(rk, keys=names, join_type="inner", use_threads=True)
+        li = joined.column("__l").to_numpy()
+        ri = joined.column("__r").to_numpy()
+        if not self.preserve_order or self.kind in ("semi", "anti"):
+            return li, ri
+        return li, ri
+
+
+def _combine(a: pa.Table, b: pa.Table) -> pa.Table:
+    cols = list(a.columns) + list(b.columns)
+    names = a.schema.names + b.schema.names
+    if not cols:
+        return a
+    return pa.table(cols, names=names)

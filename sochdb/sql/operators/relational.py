@@ -1,0 +1,191 @@
+"""Row-preserving and row-reducing operators: Filter, Project, Distinct, Sort, Limit."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from sochdb.errors import ProgrammingError
+from sochdb.sql.expressions import CExpr, materialize
+from sochdb.sql.operators.base import Operator
+from sochdb.sql.scope import ColumnInfo
+
+if TYPE_CHECKING:
+    from sochdb.sql.context import ExecContext
+
+
+class Filter(Operator):
+    """Rows for which the predicate is TRUE (NULL and FALSE are dropped)."""
+
+    def __init__(self, child: Operator, predicate: CExpr) -> None:
+        self.child = child
+        self.children = (child,)
+        self.predicate = predicate
+        self.columns = child.columns
+
+    def execute(self, ctx: "ExecContext") -> pa.Table:
+        t = self.child.execute(ctx)
+        if t.num_rows == 0:
+            return t
+        mask = self.predicate.fn(t, ctx)
+        if isinstance(mask, pa.Scalar):
+            return t if mask.is_valid and mask.as_py() else t.slice(0, 0)
+        return t.filter(mask, null_selection_behavior="drop")
+
+    def describe(self) -> str:
+        return f"Filter {self.predicate.sql}"
+
+
+class Project(Operator):
+    """Compute the output columns from the child's rows."""
+
+    def __init__(self, child: Operator, exprs: list[CExpr], columns: list[ColumnInfo]) -> None:
+        self.child = child
+        self.children = (child,)
+        self.exprs = exprs
+        self.columns = columns
+
+    def execute(self, ctx: "ExecContext") -> pa.Table:
+        t = self.child.execute(ctx)
+        n = t.num_rows
+        arrays = []
+        for e, c in zip(self.exprs, self.columns):
+            v = materialize(e.fn(t, ctx), n, c.type)
+            if v.type != c.type:
+                v = v.cast(c.type)
+            arrays.append(v)
+        if not arrays:
+            return t.select([])
+        return pa.table(arrays, names=[c.field for c in self.columns])
+
+    def describe(self) -> str:
+        return "Project " + ", ".join(e.sql or c.name for e, c in zip(self.exprs, self.columns))
+
+
+class Distinct(Operator):
+    """Unique rows in order of first appearance (NULLs are equal to each other here)."""
+
+    def __init__(self, child: Operator) -> None:
+        self.child = child
+        self.children = (child,)
+        self.columns = child.columns
+
+    def execute(self, ctx: "ExecContext") -> pa.Table:
+        t = self.child.execute(ctx)
+        return distinct_rows(t)
+
+    def describe(self) -> str:
+        return "Distinct"
+
+
+def distinct_rows(t: pa.Table) -> pa.Table:
+    if t.num_rows <= 1 or t.num_columns == 0:
+        return t.slice(0, min(t.num_rows, 1)) if t.num_columns == 0 else t
+    idx = pa.array(np.arange(t.num_rows, dtype=np.int64))
+    keyed = t.append_column("__i", idx)
+    try:
+        firsts = keyed.group_by(t.schema.names, use_threads=False).aggregate([("__i", "min")])
+    except pa.ArrowNotImplementedError as e:
+        raise ProgrammingError(f"DISTINCT is not supported on these column types: {e}") from None
+    order = np.sort(firsts.column("__i_min").to_numpy())
+    return t.take(pa.array(order))
+
+
+class SortKey:
+    __slots__ = ("expr", "descending", "nulls_first")
+
+    def __init__(self, expr: CExpr, descending: bool, nulls_first: bool) -> None:
+        self.expr = expr
+        self.descending = descending
+        self.nulls_first = nulls_first
+
+
+class Sort(Operator):
+    """Stable sort by several keys, each with its own direction and NULL placement."""
+
+    def __init__(self, child: Operator, keys: list[SortKey], limit: int | None = None) -> None:
+        self.child = child
+        self.children = (child,)
+        self.keys = keys
+        self.columns = child.columns
+        self.limit = limit
+
+    def execute(self, ctx: "ExecContext") -> pa.Table:
+        t = self.child.execute(ctx)
+        if t.num_rows <= 1:
+            return t
+        return t.take(sort_indices(t, self.keys, ctx, self.limit))
+
+    def describe(self) -> str:
+        parts = [f"{k.expr.sql} {'DESC' if k.descending else 'ASC'}"
+                 f"{' NULLS FIRST' if k.nulls_first else ''}" for k in self.keys]
+        return "Sort " + ", ".join(parts) + (f" (top {self.limit})" if self.limit else "")
+
+
+def sort_indices(t: pa.Table, keys: list[SortKey], ctx, limit: int | None = None) -> pa.Array:
+    """Stable sort order of ``t``; a NULL flag column before a key places its NULLs."""
+    n = t.num_rows
+    arrays, names, sort_keys = [], [], []
+    for i, k in enumerate(keys):
+        v = materialize(k.expr.fn(t, ctx), n, k.expr.type)
+        if isinstance(v, pa.ChunkedArray):
+            v = v.combine_chunks()
+        if pa.types.is_dictionary(v.type):
+            v = v.dictionary_decode()
+        if v.null_count:
+            arrays.append(pc.is_null(v))
+            names.append(f"n{i}")
+            sort_keys.append((f"n{i}", "descending" if k.nulls_first else "ascending"))
+        arrays.append(v)
+        names.append(f"k{i}")
+        sort_keys.append((f"k{i}", "descending" if k.descending else "ascending"))
+    table = pa.table(arrays, names=names)
+    if limit is not None and limit < n // 4 and len(sort_keys) == 1:
+        # Top-k without a full sort; ties are broken by position to stay deterministic.
+        top = pc.select_k_unstable(table, k=limit, sort_keys=sort_keys)
+        sub = table.take(top).append_column("__pos", top)
+        order = pc.sort_indices(sub, sort_keys=sort_keys + [("__pos", "ascending")])
+        return top.take(order)
+    return pc.sort_indices(table, sort_keys=sort_keys)
+
+
+class Limit(Operator):
+    def __init__(self, child: Operator, limit: CExpr | None, offset: CExpr | None) -> None:
+        self.child = child
+        self.children = (child,)
+        self.limit = limit
+        self.offset = offset
+        self.columns = child.columns
+
+    def execute(self, ctx: "ExecContext") -> pa.Table:
+        t = self.child.execute(ctx)
+        off = _count(self.offset, ctx, "OFFSET") if self.offset is not None else 0
+        lim = _count(self.limit, ctx, "LIMIT") if self.limit is not None else None
+        if lim is None:
+            return t.slice(off)
+        return t.slice(off, lim)
+
+    def describe(self) -> str:
+        parts = []
+        if self.limit is not None:
+            parts.append(f"LIMIT {self.limit.sql}")
+        if self.offset is not None:
+            parts.append(f"OFFSET {self.offset.sql}")
+        return "Limit " + " ".join(parts)
+
+
+def _count(e: CExpr, ctx, what: str) -> int | None:
+    v = e.fn(None, ctx)
+    if isinstance(v, pa.Scalar):
+        if not v.is_valid:
+            return None
+        x = v.as_py()
+    else:
+        x = v[0].as_py()
+    if isinstance(x, float) and x.is_integer():
+        x = int(x)
+    if not isinstance(x, int) or x < 0:
+        raise ProgrammingError(f"{what} must be a non-negative integer, not {x!r}")
+    return x

@@ -1,0 +1,103 @@
+"""SQL text -> sqlglot statements, parsed once per distinct text and cached.
+
+The DuckDB dialect of sqlglot reads both DuckDB and SQLite style SQL. Syntax errors become
+ParseError with the line and column of the fault. Statements are never mutated after parsing,
+so cached trees can be shared by every execution and every session.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.dialects.duckdb import DuckDB
+from sqlglot.errors import ParseError as SqlglotParseError
+from sqlglot.errors import TokenError
+
+from sochdb.errors import ParseError
+
+
+class _NullsSmall(DuckDB):
+    NULL_ORDERING = "nulls_are_small"
+
+
+class _NullsLarge(DuckDB):
+    NULL_ORDERING = "nulls_are_large"
+
+
+_CACHE_SIZE = 2048
+_cache: OrderedDict[str, list[exp.Expression]] = OrderedDict()
+_lock = threading.Lock()
+_NULLS = re.compile(r"\bNULLS\s+(FIRST|LAST)\b", re.IGNORECASE)
+_EXPLAIN = re.compile(r"^\s*EXPLAIN\s+(ANALYZE\s+)?", re.IGNORECASE)
+
+
+def parse(sql: str) -> list[exp.Expression]:
+    """All statements of ``sql`` (shared, read-only trees)."""
+    if not isinstance(sql, str):
+        raise TypeError(f"SQL must be str, not {type(sql).__name__}")
+    hit = _cache.get(sql)
+    if hit is not None:
+        return hit
+    stmts = _parse_uncached(sql)
+    with _lock:
+        _cache[sql] = stmts
+        if len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return stmts
+
+
+def _parse_uncached(sql: str) -> list[exp.Expression]:
+    m = _EXPLAIN.match(sql)
+    if m:
+        inner = _parse_uncached(sql[m.end():])
+        if len(inner) != 1:
+            raise ParseError("EXPLAIN takes exactly one statement")
+        return [exp.Command(this="EXPLAIN", expression=inner[0],
+                            analyze=bool(m.group(1)))]
+    try:
+        stmts = [s for s in sqlglot.parse(sql, read=DuckDB) if s is not None]
+    except SqlglotParseError as e:
+        raise _convert(e, sql) from None
+    except TokenError as e:
+        raise ParseError(f"syntax error: {e}") from None
+    for s in stmts:
+        if isinstance(s, exp.Command) and s.name.upper() not in ("EXPLAIN",):
+            raise ParseError(f"unsupported or malformed statement: {s.sql()[:80]!r}")
+    if _NULLS.search(sql):
+        _mark_explicit_nulls(sql, stmts)
+    return stmts
+
+
+def _mark_explicit_nulls(sql: str, stmts: list[exp.Expression]) -> None:
+    """Record which ORDER BY items said NULLS FIRST/LAST themselves.
+
+    sqlglot fills in the dialect's default, so the default is found by parsing again under
+    two dialects with opposite defaults: items whose value differs between them had none.
+    """
+    small = [s for s in sqlglot.parse(sql, read=_NullsSmall) if s is not None]
+    large = [s for s in sqlglot.parse(sql, read=_NullsLarge) if s is not None]
+    for s, a, b in zip(stmts, small, large):
+        for o, oa, ob in zip(s.find_all(exp.Ordered), a.find_all(exp.Ordered),
+                             b.find_all(exp.Ordered)):
+            o.meta["explicit_nulls"] = oa.args.get("nulls_first") == ob.args.get("nulls_first")
+
+
+def explicit_nulls(o: exp.Ordered) -> bool:
+    return bool(o.meta.get("explicit_nulls")) if o.meta else False
+
+
+def _convert(e: SqlglotParseError, sql: str) -> ParseError:
+    errs = e.errors or []
+    if not errs:
+        return ParseError(f"syntax error: {e}")
+    first = errs[0]
+    line, col = first.get("line"), first.get("col")
+    desc = first.get("description") or "syntax error"
+    highlight = first.get("highlight") or ""
+    where = f" at line {line}, column {col}" if line is not None else ""
+    near = f" near {highlight!r}" if highlight else ""
+    return ParseError(f"syntax error{where}{near}: {desc}", line=line, column=col)

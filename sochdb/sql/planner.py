@@ -1,0 +1,346 @@
+"""Query planning: a sqlglot SELECT / set operation becomes a tree of physical operators.
+
+The planner resolves names against the transaction's catalog, pushes WHERE conjuncts into the
+scans they touch, turns comma joins with equality predicates into hash joins (greedy order),
+picks index lookups for ``key = constant``, prunes unused columns, and plans aggregation,
+window functions, DISTINCT, ORDER BY and LIMIT. FROM-clause work lives in from_clause.py and
+aggregation in grouping.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+from sqlglot import exp
+
+from sochdb.errors import BindError, NotSupportedError, ProgrammingError
+from sochdb.sql import types as T
+from sochdb.sql.context import Settings
+from sochdb.sql.expressions import CExpr, ExprCompiler, const_expr, unify
+from sochdb.sql.operators import (Distinct, Filter, Limit, Operator, Project, SetOp,
+                                  SingleRow, Sort, ValuesScan)
+from sochdb.sql.operators.relational import SortKey
+from sochdb.sql.parser import explicit_nulls
+from sochdb.sql.scope import ColumnInfo, Scope
+
+
+@dataclass
+class SubPlan:
+    op: Operator
+    outer_refs: dict[str, ColumnInfo]
+
+
+def output_name(node: exp.Expression) -> str:
+    """The result column name of a select item: its alias, column name, or SQL text."""
+    if isinstance(node, exp.Alias):
+        return node.alias
+    if isinstance(node, exp.Column) and not isinstance(node.this, exp.Star):
+        return node.name
+    if isinstance(node, exp.Paren) and isinstance(node.this, exp.Column):
+        return node.this.name
+    return node.sql(dialect="duckdb")
+
+
+class Planner:
+    """Plans the queries of one statement. ``catalog`` is the transaction's catalog."""
+
+    def __init__(self, catalog, settings: Settings, params: Any = None,
+                 registry: dict[str, Any] | None = None) -> None:
+        self.catalog = catalog
+        self.settings = settings
+        self.params = params
+        self.registry = registry or {}
+        self._counter = 0
+        self._positional = 0
+        self.cte_frames: list[dict[str, Any]] = []
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def fresh(self) -> str:
+        self._counter += 1
+        return f"_{self._counter}"
+
+    def param_key(self, node: exp.Placeholder) -> Any:
+        name = node.this
+        if name is None or name == "?":
+            key = self._positional
+            self._positional += 1
+            return key
+        text = str(name)
+        if text.isdigit():
+            return int(text) - 1
+        return text
+
+    def param_value(self, key: Any) -> Any:
+        p = self.params
+        if p is None:
+            raise ProgrammingError("the statement has parameters but none were given")
+        try:
+            return p[key]
+        except (KeyError, IndexError, TypeError):
+            if isinstance(key, int):
+                n = len(p) if hasattr(p, "__len__") else "?"
+                raise ProgrammingError(f"parameter {key + 1} is missing: {n} given") from None
+            raise ProgrammingError(f"parameter :{key} is missing") from None
+
+    def compiler(self, scope: Scope, context: str = "expression",
+                 replacements: dict | None = None) -> ExprCompiler:
+        return ExprCompiler(self, scope, replacements, context)
+
+    # -- queries -------------------------------------------------------------------------
+
+    def plan_subquery(self, node: exp.Expression, scope: Scope) -> SubPlan:
+        boundary = Scope([], parent=scope)
+        op = self.plan_query(node, boundary)
+        return SubPlan(op, boundary.outer_refs)
+
+    def plan_query(self, node: exp.Expression, outer: Scope | None = None) -> Operator:
+        with_ = node.args.get("with_")
+        if with_ is not None:
+            from sochdb.sql.ctes import push_ctes
+            frame = push_ctes(self, with_, outer)
+            self.cte_frames.append(frame)
+            try:
+                return self._plan_query_body(node, outer)
+            finally:
+                self.cte_frames.pop()
+        return self._plan_query_body(node, outer)
+
+    def _plan_query_body(self, node: exp.Expression, outer: Scope | None) -> Operator:
+        if isinstance(node, exp.Select):
+            return self.plan_select(node, outer)
+        if isinstance(node, (exp.Union, exp.Intersect, exp.Except)):
+            return self.plan_setop(node, outer)
+        if isinstance(node, exp.Subquery):
+            inner = self.plan_query(node.this, outer)
+            return self._order_limit(node, inner, outer)
+        if isinstance(node, exp.Values):
+            return self.plan_values(node, outer)
+        if isinstance(node, exp.Paren):
+            return self.plan_query(node.this, outer)
+        raise NotSupportedError(f"unsupported query: {node.sql()[:80]}")
+
+    def plan_values(self, node: exp.Values, outer: Scope | None,
+                    names: list[str] | None = None, alias: str | None = None) -> Operator:
+        rows_ast = node.expressions
+        if not rows_ast:
+            raise ProgrammingError("VALUES needs at least one row")
+        scope = Scope([], parent=outer)
+        comp = self.compiler(scope, "VALUES")
+        rows = []
+        width = None
+        for r in rows_ast:
+            items = r.expressions if isinstance(r, exp.Tuple) else [r]
+            if width is None:
+                width = len(items)
+            elif len(items) != width:
+                raise ProgrammingError(f"VALUES rows must all have {width} values; found one "
+                                       f"with {len(items)}")
+            rows.append([comp.compile(x) for x in items])
+        types = []
+        for j in range(width or 0):
+            _, typ = unify([r[j] for r in rows])
+            types.append(typ if typ != pa.null() else pa.int64())
+        if names is None:
+            tab_alias = node.args.get("alias")
+            if tab_alias is not None and tab_alias.columns:
+                names = [c.name for c in tab_alias.columns]
+            else:
+                names = [f"col{j}" for j in range(width or 0)]
+        qual = alias.lower() if alias else None
+        cols = [ColumnInfo(n, qual, self.fresh(), t) for n, t in zip(names, types)]
+        return ValuesScan(cols, rows)
+
+    def plan_setop(self, node: exp.Expression, outer: Scope | None) -> Operator:
+        left = self.plan_query(node.this, outer)
+        right = self.plan_query(node.expression, outer)
+        if len(left.columns) != len(right.columns):
+            raise ProgrammingError(f"each side of {type(node).__name__.upper()} must have the "
+                                   f"same number of columns ({len(left.columns)} vs "
+                                   f"{len(right.columns)})")
+        cols = []
+        for a, b in zip(left.columns, right.columns):
+            typ = T.common_type(a.type, b.type)
+            cols.append(ColumnInfo(a.name, None, self.fresh(), typ))
+        kind = {exp.Union: "union", exp.Intersect: "intersect", exp.Except: "except"}[type(node)]
+        distinct = node.args.get("distinct")
+        op: Operator = SetOp(left, right, kind, all_=distinct is False, columns=cols)
+        return self._order_limit(node, op, outer)
+
+    def _order_limit(self, node: exp.Expression, op: Operator, outer: Scope | None) -> Operator:
+        """ORDER BY / LIMIT attached to a set operation or parenthesized query."""
+        order = node.args.get("order")
+        if order is not None:
+            scope = Scope(op.columns, parent=outer)
+            comp = self.compiler(scope, "ORDER BY")
+            keys = []
+            for o in order.expressions:
+                target = o.this
+                if isinstance(target, exp.Literal) and not target.is_string:
+                    pos = int(target.this)
+                    if not 1 <= pos <= len(op.columns):
+                        raise BindError(f"ORDER BY position {pos} is not in the select list "
+                                        f"(1 to {len(op.columns)})")
+                    c = op.columns[pos - 1]
+                    e = CExpr(lambda t, ctx, f=c.field: t.column(f), c.type, False, c.name)
+                else:
+                    if isinstance(target, exp.Column) and target.table:
+                        target = exp.column(target.name)
+                    e = comp.compile(target)
+                keys.append(self._sort_key(o, e))
+            op = Sort(op, keys)
+        return self._limit(node, op, outer)
+
+    def _sort_key(self, o: exp.Ordered, e: CExpr) -> SortKey:
+        desc = bool(o.args.get("desc"))
+        if explicit_nulls(o):
+            nulls_first = bool(o.args.get("nulls_first"))
+        else:
+            nulls_first = self.settings.nulls_first(desc)
+        return SortKey(e, desc, nulls_first)
+
+    def _limit(self, node: exp.Expression, op: Operator, outer: Scope | None) -> Operator:
+        limit = node.args.get("limit")
+        offset = node.args.get("offset")
+        if limit is None and offset is None:
+            return op
+        comp = self.compiler(Scope([], parent=outer), "LIMIT")
+        lim = comp.compile(limit.expression) if limit is not None else None
+        off = comp.compile(offset.expression) if offset is not None else None
+        if isinstance(op, Sort) and lim is not None and lim.const and (off is None or off.const):
+            total = lim.fn(None, None).as_py()
+            if total is not None and off is not None:
+                extra = off.fn(None, None).as_py()
+                total = None if extra is None else total + extra
+            op.limit = total
+        return Limit(op, lim, off)
+
+    # -- SELECT --------------------------------------------------------------------------
+
+    def plan_select(self, node: exp.Select, outer: Scope | None) -> Operator:
+        from sochdb.sql.from_clause import plan_from
+        from sochdb.sql.grouping import has_aggregates, plan_grouping
+        from sochdb.sql.windows import has_windows, plan_windows
+
+        where = node.args.get("where")
+        op, scope = plan_from(self, node, outer, where.this if where is not None else None)
+
+        items = self._expand_stars(node.expressions, scope)
+        order = node.args.get("order")
+        order_items = list(order.expressions) if order is not None else []
+        having = node.args.get("having")
+
+        if node.args.get("group") is not None or has_aggregates(items, having, order_items):
+            op, comp = plan_grouping(self, node, op, scope, items, having, order_items)
+        else:
+            if having is not None:
+                raise ProgrammingError("HAVING needs GROUP BY or an aggregate")
+            comp = self.compiler(scope, "SELECT")
+        if has_windows(items, order_items):
+            op, comp = plan_windows(self, op, comp, items, order_items)
+
+        names = [output_name(i) for i in items]
+        exprs = [comp.compile(i) for i in items]
+        out_cols = [ColumnInfo(n, None, self.fresh(), e.type if e.type != pa.null() else
+                               pa.int32()) for n, e in zip(names, exprs)]
+        distinct = node.args.get("distinct")
+        if distinct is not None and distinct.args.get("on"):
+            raise NotSupportedError("DISTINCT ON is not supported")
+
+        sort_keys: list[SortKey] = []
+        hidden: list[tuple[CExpr, ColumnInfo]] = []
+        for o in order_items:
+            e = self._order_expr(o.this, items, exprs, out_cols, comp, distinct is not None)
+            if e is None:
+                continue
+            if isinstance(e, ColumnInfo):
+                f = e.field
+                sort_keys.append(self._sort_key(o, CExpr(lambda t, c, f=f: t.column(f), e.type,
+                                                         False, e.name)))
+                continue
+            col = ColumnInfo(e.sql, None, self.fresh(), e.type)
+            hidden.append((e, col))
+            f = col.field
+            sort_keys.append(self._sort_key(o, CExpr(lambda t, c, f=f: t.column(f), e.type,
+                                                     False, e.sql)))
+        op = Project(op, exprs + [h[0] for h in hidden], out_cols + [h[1] for h in hidden])
+        if distinct is not None:
+            op = Distinct(op)
+        if sort_keys:
+            op = Sort(op, sort_keys)
+        op = self._limit(node, op, outer)
+        if hidden:
+            keep = [CExpr(lambda t, c, f=col.field: t.column(f), col.type, False, col.name)
+                    for col in out_cols]
+            op = Project(op, keep, out_cols)
+        return op
+
+    def _expand_stars(self, items: list[exp.Expression], scope: Scope) -> list[exp.Expression]:
+        out = []
+        for it in items:
+            if isinstance(it, exp.Star) or (isinstance(it, exp.Column)
+                                            and isinstance(it.this, exp.Star)):
+                if it.args.get("except") or it.args.get("replace"):
+                    raise NotSupportedError("* EXCLUDE/REPLACE is not supported")
+                table = it.table if isinstance(it, exp.Column) else None
+                cols = scope.star(table or None)
+                if not cols and table is None:
+                    raise ProgrammingError("SELECT * with no FROM clause")
+                for c in cols:
+                    col = exp.column(c.name, table=c.table) if c.table else exp.column(c.name)
+                    col.meta["field"] = c.field
+                    out.append(col)
+            else:
+                out.append(it)
+        return out
+
+    def _order_expr(self, target: exp.Expression, items, exprs, out_cols, comp,
+                    distinct: bool):
+        """Resolve one ORDER BY item: an output column, or an expression to compute."""
+        if isinstance(target, exp.Literal):
+            if not target.is_string and target.this.lstrip("-").isdigit():
+                pos = int(target.this)
+                if not 1 <= pos <= len(out_cols):
+                    raise BindError(f"ORDER BY position {pos} is not in the select list "
+                                    f"(1 to {len(out_cols)})")
+                return out_cols[pos - 1]
+            if self.settings.order_by_non_integer_literal or not target.is_string:
+                return None
+            raise BindError(f"ORDER BY {target.sql()}: a constant does not order anything; "
+                            f"use a column name or position")
+        if isinstance(target, exp.Column) and not target.table:
+            low = target.name.lower()
+            matches = [c for c, it in zip(out_cols, items)
+                       if c.name.lower() == low and isinstance(it, exp.Alias)]
+            if matches:
+                return matches[0]
+        for it, col in zip(items, out_cols):
+            base = it.this if isinstance(it, exp.Alias) else it
+            if base == target:
+                return col
+        if isinstance(target, exp.Column) and not target.table:
+            low = target.name.lower()
+            matches = [c for c in out_cols if c.name.lower() == low]
+            if len(matches) >= 1 and distinct:
+                return matches[0]
+        if distinct:
+            raise BindError(f"for SELECT DISTINCT, ORDER BY expressions must appear in the "
+                            f"select list: {target.sql()}")
+        try:
+            return comp.compile(target)
+        except BindError:
+            if isinstance(target, exp.Column) and not target.table:
+                low = target.name.lower()
+                matches = [c for c in out_cols if c.name.lower() == low]
+                if matches:
+                    return matches[0]
+            raise
+
+
+def constant(value: Any) -> CExpr:
+    return const_expr(value)
+
+
+__all__ = ["Planner", "SubPlan", "output_name", "SingleRow", "Filter"]
