@@ -7,6 +7,7 @@ one consistent snapshot and stops scanning once its limit is reached.
 
 from __future__ import annotations
 
+import copy
 import json
 import operator
 import re
@@ -178,11 +179,13 @@ def _compile(field: Any, op: Any, value: Any) -> Predicate:
         if not isinstance(value, (list, tuple, set, frozenset)):
             raise ProgrammingError(f"{at}: the value must be a list of values, "
                                    f"got {type(value).__name__}")
-        items = list(value)
+        items = copy.deepcopy(list(value))  # later changes to the caller's list do not leak in
         for item in items:
             _check_json(item, at)
         return _membership(field, items, name == "not in")
     kind = _check_json(value, at)
+    if kind >= _ARRAY:
+        value = copy.deepcopy(value)
     if name in ("startswith", "endswith"):
         if kind != _STRING:
             raise ProgrammingError(f"{at}: the value must be a str, got {value!r}")
