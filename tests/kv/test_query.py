@@ -174,7 +174,8 @@ def test_where_clauses_and_together(docs_db):
 
 def test_later_changes_to_where_values_do_not_leak_in(docs_db):
     target, items = [1, "x"], [{"k": 1}]
-    q1, q2 = docs_db.query("d/").where("arr", "=", target), docs_db.query("d/").where("o", "in", items)
+    q1 = docs_db.query("d/").where("arr", "=", target)
+    q2 = docs_db.query("d/").where("o", "in", items)
     target.append(2)
     items[0]["k"] = 2
     assert [k for k, _ in q1.to_list()] == [b"d/a"] and [k for k, _ in q2.to_list()] == [b"d/a"]
