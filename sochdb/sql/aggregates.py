@@ -123,14 +123,21 @@ def run_aggregate(table: pa.Table, keys: list[str], specs: list[AggSpec]) -> pa.
                                        "first", "arbitrary"):
             native.append((s.arg, fn, None))
             native_out.append(s)
-        elif s.distinct or fn is None:
+        elif s.distinct or fn is None or s.extra.get("order"):
             special.append(s)
         else:
             native.append((s.arg if s.arg is not None else [], fn, _options(s)))
             native_out.append(s)
     need_groups = bool(special)
-    if not keys and not need_groups:
-        return _scalar_aggregate(work, native, native_out, specs)
+    if not keys:
+        out = _scalar_aggregate(work, native, native_out, [s for s in specs if s not in special])
+        if not need_groups:
+            return out
+        gid = np.zeros(work.num_rows, dtype=np.int64)
+        cols = {s.out: out.column(s.out) for s in specs if s not in special}
+        for s in special:
+            cols[s.out] = _special(work, s, gid, 1)
+        return pa.table([cols[s.out] for s in specs], names=[s.out for s in specs])
     if need_groups:
         work = work.append_column("__row", pa.array(np.arange(work.num_rows, dtype=np.int64)))
         native.append(("__row", "list", None))
@@ -171,13 +178,19 @@ def _scalar_aggregate(work: pa.Table, native, native_out: list[AggSpec], specs) 
         else:
             kernel = _SCALAR[fn]
             col = work.column(arg)
-            if fn == "first" and opts is not None and not opts.skip_nulls:
-                v = col[0] if len(col) else pa.scalar(None, col.type)
+            if fn in ("first", "last") and not _skips_nulls(s):
+                v = (col[0] if fn == "first" else col[-1]) if len(col) else \
+                    pa.scalar(None, col.type)
             else:
                 v = kernel(col, options=opts) if opts is not None else kernel(col)
         arr = pa.array([v.as_py()], type=v.type)
         cols[s.out] = _finish_native(s, pa.chunked_array([arr]))
     return pa.table([cols[s.out] for s in specs], names=[s.out for s in specs])
+
+
+def _skips_nulls(s: AggSpec) -> bool:
+    """FIRST/LAST take the value as it is, NULL included (DuckDB); ANY_VALUE skips NULLs."""
+    return s.extra.get("skip_nulls", s.name in ("any_value", "arbitrary"))
 
 
 def _options(s: AggSpec):
@@ -186,8 +199,7 @@ def _options(s: AggSpec):
     if s.name in ("stddev_pop", "var_pop"):
         return pc.VarianceOptions(ddof=0)
     if s.name in ("first", "last", "any_value", "arbitrary"):
-        return pc.ScalarAggregateOptions(skip_nulls=s.name != "first" or
-                                         s.extra.get("skip_nulls", True))
+        return pc.ScalarAggregateOptions(skip_nulls=_skips_nulls(s))
     if s.name == "count":
         return pc.CountOptions(mode="only_valid")
     if s.name in ("sum", "product", "count_if", "countif", "fsum", "kahan_sum", "total",
@@ -235,6 +247,8 @@ def _special(work: pa.Table, s: AggSpec, gid: np.ndarray, ngroups: int):
         return _distinct_reduce(work, s, gid, ngroups)
     values = work.column(s.arg).combine_chunks() if s.arg is not None else None
     valid = values.is_valid().to_numpy(zero_copy_only=False) if values is not None else None
+    if name in ("first", "last") and not _skips_nulls(s):
+        valid = np.ones(len(values), dtype=bool)
     if s.distinct and values is not None:
         # Keep the first occurrence of each (group, value) pair.
         pairs = pa.table({"g": pa.array(gid), "v": values, "i": np.arange(len(gid))})
@@ -243,7 +257,16 @@ def _special(work: pa.Table, s: AggSpec, gid: np.ndarray, ngroups: int):
         keep[firsts.column("i_min").to_numpy()] = True
         valid = valid & keep
     idx = np.nonzero(valid)[0]
-    order = idx[np.argsort(gid[idx], kind="stable")]
+    keys = s.extra.get("order")
+    if keys:
+        sub = pa.table([pa.array(gid[idx])] + [work.column(f).take(pa.array(idx))
+                                               for f, _, _ in keys],
+                       names=["g"] + [f"k{i}" for i in range(len(keys))])
+        perm = pc.sort_indices(sub, sort_keys=[("g", "ascending")] + [
+            (f"k{i}", d) for i, (_, d, _) in enumerate(keys)]).to_numpy()
+        order = idx[perm]
+    else:
+        order = idx[np.argsort(gid[idx], kind="stable")]
     g_sorted = gid[order]
     counts = np.bincount(g_sorted, minlength=ngroups)
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
@@ -263,6 +286,10 @@ def _special(work: pa.Table, s: AggSpec, gid: np.ndarray, ngroups: int):
         return _quantiles(vals, offsets, counts, s)
     if name == "mode":
         return _mode(vals, g_sorted, ngroups, s)
+    if name in ("first", "any_value", "arbitrary", "last"):
+        pick = offsets[:-1] if name != "last" else offsets[1:] - 1
+        pos = np.where(counts > 0, pick, -1).astype(np.int64)
+        return vals.take(pa.array(pos, mask=pos < 0))
     raise NotSupportedError(f"unsupported aggregate {name.upper()}")
 
 

@@ -23,11 +23,14 @@ class Settings:
     - ``default_null_order``: where NULLs sort when ORDER BY does not say (DuckDB's names;
       the default ``nulls_last`` is DuckDB's, SQLite's is ``nulls_first_on_asc_last_on_desc``).
     - ``order_by_non_integer_literal``: accept and ignore ``ORDER BY 'constant'``.
+    - ``loose_group_by``: a column that is neither grouped nor aggregated takes a value from
+      the group (SQLite) instead of being an error (DuckDB, PostgreSQL, the default).
     """
 
     integer_division: bool = False
     default_null_order: str = "nulls_last"
     order_by_non_integer_literal: bool = False
+    loose_group_by: bool = False
 
     def with_value(self, name: str, value: Any) -> "Settings":
         name = name.lower()
@@ -40,7 +43,7 @@ class Settings:
             if v not in NULL_ORDERS:
                 raise ProgrammingError(f"default_null_order must be one of {', '.join(NULL_ORDERS)}")
             return replace(self, default_null_order=v)
-        if name in ("integer_division", "order_by_non_integer_literal"):
+        if name in ("integer_division", "order_by_non_integer_literal", "loose_group_by"):
             return replace(self, **{name: _truth(value, name)})
         raise ProgrammingError(f"unknown setting {name!r}")
 

@@ -163,7 +163,7 @@ def _plan_recursive(planner: "Planner", cte: CTEDef) -> Operator:
                                f"{len(step.columns)}")
     cols = []
     for a, b, w in zip(anchor.columns, step.columns, work_cols):
-        typ = T.common_type(a.type, b.type)
+        typ = T.union_type(a.type, b.type)
         cols.append(ColumnInfo(a.name, None, w.field, typ))
     union_all = q.args.get("distinct") is False
     return RecursiveCTE(cte.name, anchor, step, cols, key, union_all)

@@ -245,7 +245,10 @@ def _validate_expressions(ctx: StmtCtx, tdef: TableDef) -> None:
 
 def drop(ctx: StmtCtx, stmt: exp.Drop) -> Result:
     kind = (stmt.args.get("kind") or "").upper()
-    name = stmt.this.name
+    targets = stmt.args.get("tables") or ([stmt.this] if stmt.this is not None else [])
+    if len(targets) != 1:
+        raise NotSupportedError("DROP takes exactly one name")
+    name = targets[0].name
     exists = stmt.args.get("exists")
     if kind == "TABLE":
         if ctx.catalog.get(name) is None:

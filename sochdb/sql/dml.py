@@ -344,6 +344,8 @@ def _target_scan(ctx: StmtCtx, stmt: exp.Expression, tdef: TableDef, extra_from,
         sel.set("joins", [exp.Join(this=t.copy()) for t in extra_from])
     op, scope = plan_from(planner, sel, None, where)
     scan = _find_scan(op, tdef, alias)
+    if scan.with_rowids:  # the statement already reads the rowid pseudo-column
+        return op, scope, scan.columns[-1].field, planner
     rid_col = ColumnInfo(ROWID_NAME, alias.lower(), planner.fresh(), pa.int64(), hidden=True)
     _add_rowids(op, scan, rid_col)
     scope = Scope(scope.columns + [rid_col])
@@ -416,7 +418,7 @@ def _old_rows(tdef: TableDef, t: pa.Table, scope: Scope, alias: str) -> pa.Table
     arrays = []
     for c in tdef.columns:
         info = next(ci for ci in scope.columns if ci.table == alias and ci.name == c.name
-                    and ci.field != ROWID_NAME)
+                    and not ci.hidden)
         arrays.append(t.column(info.field))
     return pa.table(arrays, names=tdef.column_names)
 
@@ -436,9 +438,11 @@ def _apply_update(ctx: StmtCtx, stmt: exp.Expression, tdef: TableDef, old: pa.Ta
         else:
             new_cols.append(materialize(e.fn(work, ectx), n, c.type))
     new = pa.table(new_cols, names=tdef.column_names)
-    new = ctx.session.fire_before(ctx, tdef, "UPDATE", new, old)
+    fired = ctx.session.fire_before(ctx, tdef, "UPDATE", new, old)
+    # A BEFORE UPDATE trigger may change any column, so then every constraint is checked.
+    changed = set(sets) if fired is new else set(tdef.column_names)
+    new = fired
     check_rows(ctx, tdef, new)
-    changed = set(sets)
     if tdef.uniques and changed & {n for u in tdef.uniques for n in tdef.names_of(u.columns)}:
         for u, existing, dups in find_conflicts(ctx, tdef, new, rids):
             if dups:

@@ -133,11 +133,14 @@ def bool_expr(e: CExpr) -> CExpr:
                     f"cannot be used as a condition")
 
 
-def unify(exprs: list[CExpr]) -> tuple[list[CExpr], pa.DataType]:
-    """Cast expressions to their common type (for CASE, COALESCE, IN lists, comparisons)."""
+def unify(exprs: list[CExpr], values: bool = False) -> tuple[list[CExpr], pa.DataType]:
+    """Cast expressions to their common type: for comparisons (``values=False``, a string
+    is read as the other type) or for producing one column from several (``values=True``:
+    CASE, COALESCE, VALUES, UNION, where text absorbs the others)."""
     target = NULL
+    combine = T.union_type if values else T.common_type
     for e in exprs:
-        target = T.common_type(target, e.type)
+        target = combine(target, e.type)
     return [cast_expr(e, target) for e in exprs], target
 
 
@@ -277,6 +280,13 @@ class ExprCompiler:
     # -- comparison and logic -------------------------------------------------------------
 
     def _compare(self, node: exp.Binary) -> CExpr:
+        if isinstance(node.right, (exp.Any, exp.All)):
+            from sochdb.sql.subquery import compile_quantified
+            q = node.right
+            op = {exp.EQ: "=", exp.NEQ: "<>", exp.GT: ">", exp.GTE: ">=", exp.LT: "<",
+                  exp.LTE: "<="}[type(node)]
+            return compile_quantified(self, node.left, q.this, op,
+                                      "all" if isinstance(q, exp.All) else "any", node)
         left = self.compile(node.left)
         right = self.compile(node.right)
         return compare(_CMP[type(node)], left, right, node)
@@ -540,7 +550,7 @@ def in_list(value: CExpr, items: list[CExpr], sql: str) -> CExpr:
 
 
 def case_when(branches: list[tuple[CExpr, CExpr]], else_e: CExpr, sql: str) -> CExpr:
-    values, typ = unify([v for _, v in branches] + [else_e])
+    values, typ = unify([v for _, v in branches] + [else_e], values=True)
     conds = [c for c, _ in branches]
     const = all(c.const for c in conds) and all(v.const for v in values)
 
@@ -563,7 +573,7 @@ def case_when(branches: list[tuple[CExpr, CExpr]], else_e: CExpr, sql: str) -> C
 
 
 def coalesce(args: list[CExpr], sql: str) -> CExpr:
-    args, typ = unify(args)
+    args, typ = unify(args, values=True)
     if typ == NULL:
         return const_expr(None, NULL, sql)
     const = all(a.const for a in args)

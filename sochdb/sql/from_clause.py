@@ -80,6 +80,10 @@ class _Needed:
             if j.args.get("method") or j.args.get("using"):
                 self.all = True
 
+    def wants_exactly(self, alias: str, name: str) -> bool:
+        low = name.lower()
+        return low in self.names or (alias, low) in self.qualified
+
     def wants(self, alias: str, name: str) -> bool:
         if self.all or alias in self.star_tables:
             return True
@@ -133,6 +137,16 @@ def plan_item(planner: "Planner", ref: exp.Expression, outer: Scope | None,
               needed: _Needed) -> Item:
     if isinstance(ref, exp.Table):
         return _plan_table(planner, ref, outer, needed)
+    if isinstance(ref, exp.Subquery) and isinstance(ref.this, exp.Table) and \
+            ref.this.args.get("joins"):
+        # A parenthesized join: FROM (a JOIN b ON ...) keeps the inner tables' names.
+        inner = ref.this.copy()
+        joins = inner.args.pop("joins")
+        sel = exp.Select(expressions=[exp.Star()])
+        sel.set("from_", exp.From(this=inner))
+        sel.set("joins", joins)
+        op, scope = plan_from(planner, sel, outer, None)
+        return Item(op, None, list(scope.columns))
     if isinstance(ref, exp.Subquery):
         alias_node = ref.args.get("alias")
         alias = alias_node.name if alias_node is not None else None
@@ -208,12 +222,21 @@ def _plan_table(planner: "Planner", ref: exp.Table, outer: Scope | None,
             cols.append(ColumnInfo(c.name, qual, planner.fresh(), c.type))
             physical.append(c.field)
     scan = TableScan(tdef, alias, cols, physical)
+    if needed.wants_exactly(qual, "rowid") and not tdef.has_column("rowid"):
+        # The rowid pseudo-column (SQLite, DuckDB): a stable row identifier, not in SELECT *.
+        cols.append(ColumnInfo("rowid", qual, planner.fresh(), _int64(), hidden=True))
+        scan.with_rowids = True
     return Item(scan, qual, cols)
 
 
 def _binary():
     import pyarrow as pa
     return pa.binary()
+
+
+def _int64():
+    import pyarrow as pa
+    return pa.int64()
 
 
 # -- conjunct analysis -----------------------------------------------------------------
@@ -229,8 +252,8 @@ def _refs(e: exp.Expression, items: list[Item]) -> set[int] | None:
         name = col.name.lower()
         tab = col.table.lower() if col.table else None
         hits = [i for i, it in enumerate(items)
-                if (tab is None or it.alias == tab)
-                and any(c.name.lower() == name for c in it.columns)]
+                if any(c.name.lower() == name and (tab is None or c.table == tab)
+                       for c in it.columns)]
         if tab is not None and not hits:
             hits = [i for i, it in enumerate(items) if it.alias == tab]
         out.update(hits)
@@ -387,11 +410,14 @@ def _join_conditions(planner, items: list[Item], j: exp.Join, right: Item) -> li
     idx = items.index(right)
     names = _using_names(items[:idx], right, j)
     for n in names:
-        left_item = next((it for it in items[:idx]
-                          if any(c.name.lower() == n.lower() and not c.hidden
-                                 for c in it.columns)), None)
-        if left_item is None:
+        lefts = [it for it in items[:idx]
+                 if any(c.name.lower() == n.lower() and not c.hidden for c in it.columns)]
+        if not lefts:
             raise BindError(f"column {n!r} in USING is not in the left side of the join")
+        if len(lefts) > 1:
+            raise BindError(f"column {n!r} in USING is ambiguous: it exists in "
+                            f"{', '.join(it.alias or '?' for it in lefts)}")
+        left_item = lefts[0]
         if not any(c.name.lower() == n.lower() for c in right.columns):
             raise BindError(f"column {n!r} in USING is not in {right.alias or 'the right side'}")
         _mark_using(right, n)

@@ -420,6 +420,9 @@ def _trim(c, node, args):
         pos = (node.args.get("position") or "BOTH").upper()
     else:
         raw = positional_args(node)
+        if not 1 <= len(raw) <= 2:
+            raise BindError(f"no function matches {name}() with {len(raw)} arguments; "
+                            f"{name.upper()} takes a string and optional characters")
         s = _text(c.compile(raw[0]))
         chars = raw[1] if len(raw) > 1 else None
         pos = {"ltrim": "LEADING", "rtrim": "TRAILING"}.get(name, "BOTH")
@@ -435,11 +438,18 @@ def _trim(c, node, args):
             return f_ch(v, characters=" ")
         ch = chars_e.fn(t, ctx)
         if not isinstance(ch, pa.Scalar):
-            raise NotSupportedError("TRIM characters must be a constant")
+            n = t.num_rows
+            vals = to_array(materialize(v, n, pa.string()), n)
+            chs = to_array(ch, n)
+            out = pa.nulls(n, pa.string())
+            for cv in pc.unique(chs.drop_null()).to_pylist():
+                sel = pc.fill_null(pc.equal(chs, pa.scalar(cv)), False)
+                out = pc.if_else(sel, f_ch(vals, characters=cv) if cv else vals, out)
+            return out
         if not ch.is_valid:
             return pa.scalar(None, pa.string()) if isinstance(v, pa.Scalar) else \
                 pa.nulls(len(v), pa.string())
-        return f_ch(v, characters=ch.as_py())
+        return f_ch(v, characters=ch.as_py()) if ch.as_py() else v
     del f_ws
     return CExpr(run, pa.string(), s.const and (chars_e is None or chars_e.const), node)
 
@@ -883,6 +893,9 @@ def _extract(c, node, args):
         unit = _unit(unit_e.fn(None, None).as_py())
         v = c.compile(raw[1])
     v = _temporal_arg(v)
+    if T.kind(v.type) == "date" and unit in ("hour", "minute", "second", "millisecond",
+                                             "microsecond"):
+        v = cast_expr(v, pa.timestamp("us"))
     src = v.type
     out = pa.float64() if unit == "epoch" else pa.int64()
     return CExpr(lambda t, ctx: pc.cast(_part(v.fn(t, ctx), unit, src), out), out, v.const,
@@ -1045,6 +1058,17 @@ def _add_months(ts, months: int):
         return pa.scalar(shift(ts.as_py()), ts.type)
     arr = to_array(ts, len(ts))
     return pa.array([shift(x) for x in arr.to_pylist()], arr.type)
+
+
+def _cast_fn(target: pa.DataType):
+    def h(c, node, args):
+        _nargs(node, args, 1)
+        return cast_expr(args[0], target)
+    return h
+
+
+register("date")(_cast_fn(pa.date32()))
+register("datetime", "timestamp")(_cast_fn(pa.timestamp("us")))
 
 
 @register("date_add")

@@ -69,6 +69,8 @@ class PostAggCompiler(ExprCompiler):
         super().__init__(planner, scope, replacements, context)
         self.agg = agg
 
+    aliases: dict[str, exp.Expression] = {}
+
     def _column(self, node: exp.Column) -> CExpr:
         if isinstance(node.this, exp.Star):
             return super()._column(node)
@@ -76,8 +78,18 @@ class PostAggCompiler(ExprCompiler):
         info = self.scope.by_field(fixed) if fixed else None
         depth = 0
         if info is None:
-            info, depth = self.scope.resolve(node.name, node.table or None)
+            try:
+                info, depth = self.scope.resolve(node.name, node.table or None)
+            except BindError:
+                target = self.aliases.get(node.name.lower()) if not node.table else None
+                if target is None:
+                    raise
+                return self.compile(target)
         if depth == 0 and info.field not in {c.field for c in self.agg.columns}:
+            if not self.settings.loose_group_by:
+                raise BindError(f"column {node.sql()} must appear in the GROUP BY clause or be "
+                                f"used in an aggregate function (wrap it in FIRST() or "
+                                f"ANY_VALUE() to take one value per group)")
             self._add_bare(info)
         return super()._column(node)
 
@@ -111,6 +123,35 @@ def _resolve_group_item(planner: "Planner", g: exp.Expression, items, scope: Sco
     return g
 
 
+def _set_items(s: exp.Expression, key_index) -> list[list[int]]:
+    """One GROUPING SETS element: (a, b), a, (), or a nested ROLLUP / CUBE."""
+    inner = s.this if isinstance(s, exp.Paren) else s
+    if isinstance(inner, exp.Tuple):
+        return [[key_index(e) for e in inner.expressions]]
+    if isinstance(inner, (exp.Rollup, exp.Cube)):
+        return _rollup_cube(inner, key_index)
+    return [[key_index(inner)]]
+
+
+def _rollup_cube(g: exp.Expression, key_index) -> list[list[int]]:
+    """The grouping sets of ROLLUP / CUBE; a parenthesized tuple counts as one unit."""
+    if not g.expressions:
+        raise ProgrammingError(f"{type(g).__name__.upper()} column list cannot be empty")
+    units = []
+    for e in g.expressions:
+        inner = e.this if isinstance(e, exp.Paren) else e
+        if isinstance(inner, (exp.Rollup, exp.Cube)):
+            raise ProgrammingError(f"{type(g).__name__.upper()} cannot be nested")
+        items = inner.expressions if isinstance(inner, exp.Tuple) else [inner]
+        units.append([key_index(x) for x in items])
+    if isinstance(g, exp.Rollup):
+        combos = [units[:i] for i in range(len(units), -1, -1)]
+    else:
+        combos = [list(c) for r in range(len(units), -1, -1)
+                  for c in itertools.combinations(units, r)]
+    return [[k for unit in combo for k in unit] for combo in combos]
+
+
 def _grouping_sets(planner, group: exp.Group, items, scope) -> tuple[list[exp.Expression],
                                                                       list[list[int]] | None]:
     keys: list[exp.Expression] = []
@@ -126,34 +167,25 @@ def _grouping_sets(planner, group: exp.Group, items, scope) -> tuple[list[exp.Ex
     factors: list[list[list[int]]] = []
     fancy = False
     for g in group.expressions:
-        if isinstance(g, exp.Rollup):
+        if isinstance(g, (exp.Rollup, exp.Cube)):
             fancy = True
-            idx = [key_index(e) for e in g.expressions]
-            factors.append([idx[:i] for i in range(len(idx), -1, -1)])
-        elif isinstance(g, exp.Cube):
-            fancy = True
-            idx = [key_index(e) for e in g.expressions]
-            subsets = []
-            for r in range(len(idx), -1, -1):
-                subsets.extend([list(c) for c in itertools.combinations(idx, r)])
-            factors.append(subsets)
+            factors.append(_rollup_cube(g, key_index))
         elif isinstance(g, exp.GroupingSets):
             fancy = True
             sets = []
             for s in g.expressions:
-                inner = s.this if isinstance(s, exp.Paren) else s
-                if isinstance(inner, exp.Tuple):
-                    sets.append([key_index(e) for e in inner.expressions])
-                elif isinstance(s, exp.Tuple) and not s.expressions:
-                    sets.append([])
-                else:
-                    sets.append([key_index(inner)])
+                sets.extend(_set_items(s, key_index))
             factors.append(sets)
+        elif isinstance(g, exp.Tuple):
+            fancy = fancy or not g.expressions
+            factors.append([[key_index(e) for e in g.expressions]])
         else:
             factors.append([[key_index(g)]])
     for key in ("rollup", "cube"):
         for g in group.args.get(key) or []:
             fancy = True
+            if not g.expressions:
+                raise ProgrammingError(f"{key.upper()} column list cannot be empty")
             idx = [key_index(e) for e in g.expressions]
             if key == "rollup":
                 factors.append([idx[:i] for i in range(len(idx), -1, -1)])
@@ -225,7 +257,10 @@ def plan_grouping(planner: "Planner", node: exp.Select, op: Operator, scope: Sco
     comp = PostAggCompiler(planner, scope, replacements, agg, "SELECT")
     result: Operator = agg
     if having is not None:
-        result = Filter(agg, bool_expr(comp.compile(having)))
+        having_comp = PostAggCompiler(planner, scope, replacements, agg, "HAVING")
+        having_comp.aliases = {i.alias.lower(): i.this for i in items
+                               if isinstance(i, exp.Alias)}
+        result = Filter(agg, bool_expr(having_comp.compile(having)))
     return result, comp
 
 
@@ -271,10 +306,14 @@ def _agg_spec(planner: "Planner", node: exp.Expression, comp: ExprCompiler,
         call.expressions[0] if call.expressions else None)
     extra_args = positional_args(call)[1:] if not isinstance(call, exp.Anonymous) else \
         call.expressions[1:]
+    order_node = None
     if isinstance(arg_node, exp.Order):
-        arg_node = arg_node.this  # ORDER BY inside the aggregate: the order of input is kept
+        order_node = arg_node
+        arg_node = arg_node.this
     if isinstance(arg_node, exp.Distinct):
         distinct = True
+        if any(isinstance(x, exp.Star) for x in arg_node.expressions):
+            raise BindError(f"{name.upper()}(DISTINCT *) is not allowed: name a column")
         if len(arg_node.expressions) != 1:
             raise NotSupportedError(f"{name.upper()}(DISTINCT ...) takes one argument")
         arg_node = arg_node.expressions[0]
@@ -287,7 +326,9 @@ def _agg_spec(planner: "Planner", node: exp.Expression, comp: ExprCompiler,
     arg_type = None
     if arg_node is not None:
         e = comp.compile(arg_node)
-        if T.kind(e.type) == "bool" and name in ("sum", "avg", "mean", "product"):
+        if T.kind(e.type) == "bool" and name in ("avg", "mean"):
+            raise BindError(f"{name.upper()}() is not defined for BOOLEAN: {node.sql()}")
+        if T.kind(e.type) == "bool" and name in ("sum", "product"):
             e = cast_expr(e, pa.int64())
         if T.kind(e.type) == "null":
             e = cast_expr(e, pa.int64() if name not in ("group_concat", "string_agg")
@@ -302,6 +343,19 @@ def _agg_spec(planner: "Planner", node: exp.Expression, comp: ExprCompiler,
     elif name not in ("count_star",):
         raise ProgrammingError(f"{name.upper()}() needs an argument: {node.sql()}")
     spec = AggSpec(name, arg_field, arg_type, out, distinct=distinct, filter=filter_field)
+    if order_node is not None:
+        keys = []
+        for o in order_node.expressions:
+            f = planner.fresh()
+            inputs.append((f, comp.compile(o.this)))
+            desc = bool(o.args.get("desc"))
+            keys.append((f, "descending" if desc else "ascending",
+                         planner.settings.nulls_first(desc) if not o.meta.get(
+                             "explicit_nulls") else bool(o.args.get("nulls_first"))))
+        spec.extra["order"] = keys
+        if name not in ("group_concat", "string_agg", "listagg", "list", "array_agg",
+                        "first", "last", "any_value"):
+            spec.extra.pop("order")
     if name in ("group_concat", "string_agg", "listagg"):
         sep = call.args.get("separator")
         if sep is None and extra_args:

@@ -141,7 +141,7 @@ class Planner:
             rows.append([comp.compile(x) for x in items])
         types = []
         for j in range(width or 0):
-            _, typ = unify([r[j] for r in rows])
+            _, typ = unify([r[j] for r in rows], values=True)
             types.append(typ if typ != pa.null() else pa.int64())
         if names is None:
             tab_alias = node.args.get("alias")
@@ -162,7 +162,7 @@ class Planner:
                                    f"{len(right.columns)})")
         cols = []
         for a, b in zip(left.columns, right.columns):
-            typ = T.common_type(a.type, b.type)
+            typ = T.union_type(a.type, b.type)
             cols.append(ColumnInfo(a.name, None, self.fresh(), typ))
         kind = {exp.Union: "union", exp.Intersect: "intersect", exp.Except: "except"}[type(node)]
         distinct = node.args.get("distinct")
@@ -176,15 +176,27 @@ class Planner:
             scope = Scope(op.columns, parent=outer)
             comp = self.compiler(scope, "ORDER BY")
             keys = []
+            setop = isinstance(node, (exp.Union, exp.Intersect, exp.Except))
             for o in order.expressions:
                 target = o.this
+                pos = None
+                if setop and isinstance(target, exp.Column):
+                    pos = next((i + 1 for i, c in enumerate(op.columns)
+                                if c.name.lower() == target.name.lower()), None)
+                if setop and pos is None:
+                    pos = self._setop_position(node, target, len(op.columns))
                 if isinstance(target, exp.Literal) and not target.is_string:
                     pos = int(target.this)
                     if not 1 <= pos <= len(op.columns):
                         raise BindError(f"ORDER BY position {pos} is not in the select list "
                                         f"(1 to {len(op.columns)})")
+                if pos is not None:
                     c = op.columns[pos - 1]
                     e = CExpr(lambda t, ctx, f=c.field: t.column(f), c.type, False, c.name)
+                elif setop:
+                    raise BindError(f"could not ORDER BY {target.sql()}: name a result column "
+                                    f"or use an expression that every SELECT of the "
+                                    f"{type(node).__name__.upper()} returns")
                 else:
                     if isinstance(target, exp.Column) and target.table:
                         target = exp.column(target.name)
@@ -192,6 +204,31 @@ class Planner:
                 keys.append(self._sort_key(o, e))
             op = Sort(op, keys)
         return self._limit(node, op, outer)
+
+    @staticmethod
+    def _setop_position(node: exp.Expression, target: exp.Expression, width: int) -> int | None:
+        """1-based result column an ORDER BY item of a set operation names: a column name
+        or alias of any branch, or an expression one of the branches selects."""
+        branches: list[list[exp.Expression]] = []
+        stack = [node]
+        while stack:
+            n = stack.pop()
+            if isinstance(n, (exp.Union, exp.Intersect, exp.Except)):
+                stack.append(n.expression)
+                stack.append(n.this)
+            elif isinstance(n, exp.Subquery):
+                stack.append(n.this)
+            elif isinstance(n, exp.Select):
+                branches.append(n.expressions)
+        name = target.name.lower() if isinstance(target, exp.Column) else None
+        for items in branches:
+            for i, it in enumerate(items[:width]):
+                base = it.this if isinstance(it, exp.Alias) else it
+                if name is not None and output_name(it).lower() == name:
+                    return i + 1
+                if name is None and base == target:
+                    return i + 1
+        return None
 
     def _sort_key(self, o: exp.Ordered, e: CExpr) -> SortKey:
         desc = bool(o.args.get("desc"))
@@ -231,6 +268,8 @@ class Planner:
         order = node.args.get("order")
         order_items = list(order.expressions) if order is not None else []
         having = node.args.get("having")
+        if isinstance(having, exp.Having):
+            having = having.this
 
         if node.args.get("group") is not None or has_aggregates(items, having, order_items):
             op, comp = plan_grouping(self, node, op, scope, items, having, order_items)
@@ -243,11 +282,9 @@ class Planner:
 
         names = [output_name(i) for i in items]
         exprs = [comp.compile(i) for i in items]
-        out_cols = [ColumnInfo(n, None, self.fresh(), e.type if e.type != pa.null() else
-                               pa.int32()) for n, e in zip(names, exprs)]
+        out_cols = [ColumnInfo(n, None, self.fresh(), e.type) for n, e in zip(names, exprs)]
         distinct = node.args.get("distinct")
-        if distinct is not None and distinct.args.get("on"):
-            raise NotSupportedError("DISTINCT ON is not supported")
+        distinct_on = distinct.args.get("on") if distinct is not None else None
 
         sort_keys: list[SortKey] = []
         hidden: list[tuple[CExpr, ColumnInfo]] = []
@@ -265,11 +302,29 @@ class Planner:
             f = col.field
             sort_keys.append(self._sort_key(o, CExpr(lambda t, c, f=f: t.column(f), e.type,
                                                      False, e.sql)))
+        on_fields = None
+        if distinct_on is not None:
+            on_fields = []
+            for e in (distinct_on.expressions if isinstance(distinct_on, exp.Tuple)
+                      else [distinct_on]):
+                r = self._order_expr(e, items, exprs, out_cols, comp, False)
+                if isinstance(r, ColumnInfo):
+                    on_fields.append(r.field)
+                elif r is not None:
+                    col = ColumnInfo(r.sql, None, self.fresh(), r.type)
+                    hidden.append((r, col))
+                    on_fields.append(col.field)
         op = Project(op, exprs + [h[0] for h in hidden], out_cols + [h[1] for h in hidden])
-        if distinct is not None:
+        if distinct is not None and on_fields is None and not hidden:
             op = Distinct(op)
-        if sort_keys:
-            op = Sort(op, sort_keys)
+            if sort_keys:
+                op = Sort(op, sort_keys)
+        else:
+            if sort_keys:
+                op = Sort(op, sort_keys)
+            if distinct is not None:
+                # Sorted first, then the first row of each distinct key is kept.
+                op = Distinct(op, on_fields or [c.field for c in out_cols])
         op = self._limit(node, op, outer)
         if hidden:
             keep = [CExpr(lambda t, c, f=col.field: t.column(f), col.type, False, col.name)
@@ -320,14 +375,13 @@ class Planner:
             base = it.this if isinstance(it, exp.Alias) else it
             if base == target:
                 return col
-        if isinstance(target, exp.Column) and not target.table:
+        if isinstance(target, exp.Column) and distinct:
             low = target.name.lower()
-            matches = [c for c in out_cols if c.name.lower() == low]
-            if len(matches) >= 1 and distinct:
+            matches = [c for c, it in zip(out_cols, items) if c.name.lower() == low and (
+                not target.table or isinstance(it, exp.Column) and
+                (it.table or "").lower() in ("", target.table.lower()))]
+            if matches:
                 return matches[0]
-        if distinct:
-            raise BindError(f"for SELECT DISTINCT, ORDER BY expressions must appear in the "
-                            f"select list: {target.sql()}")
         try:
             return comp.compile(target)
         except BindError:

@@ -283,7 +283,8 @@ def _dialect_settings(name: str) -> Settings:
     n = name.lower()
     if n == "sqlite":
         return Settings(integer_division=True,
-                        default_null_order="nulls_first_on_asc_last_on_desc")
+                        default_null_order="nulls_first_on_asc_last_on_desc",
+                        loose_group_by=True)
     if n == "duckdb":
         return Settings()
     raise ProgrammingError(f"dialect must be 'duckdb' or 'sqlite', not {name!r}")

@@ -91,31 +91,31 @@ def compile_exists(c: ExprCompiler, node: exp.Exists) -> CExpr:
 
 
 def compile_in_subquery(c: ExprCompiler, node: exp.In) -> CExpr:
-    value = c.compile(node.this)
     query = node.args["query"]
-    sub = _plan(c, query.this if isinstance(query, exp.Subquery) else query)
+    return compile_quantified(c, node.this, query, "=", "any", node)
+
+
+def compile_quantified(c: ExprCompiler, left: exp.Expression, query: exp.Expression, op: str,
+                       quantifier: str, node: exp.Expression) -> CExpr:
+    """``x op ANY (subquery)`` / ``x op ALL (subquery)`` with SQL's NULL rules (IN is = ANY,
+    NOT IN is <> ALL)."""
+    value = c.compile(left)
+    inner = query.this if isinstance(query, exp.Subquery) else query
+    sub = _plan(c, inner)
     if len(sub.op.columns) != 1:
-        raise ProgrammingError(f"IN (subquery) needs a subquery with one column, not "
-                               f"{len(sub.op.columns)}: {node.sql()}")
-    styp = sub.op.columns[0].type
-    typ = T.common_type(value.type, styp)
+        raise ProgrammingError(f"the subquery of {node.sql()} must return one column, not "
+                               f"{len(sub.op.columns)}")
+    typ = T.common_type(value.type, sub.op.columns[0].type)
 
     def values_of(ctx):
-        res = sub.op.execute(ctx)
-        col = res.column(0)
+        col = sub.op.execute(ctx).column(0)
         col = T.cast(col, typ) if col.type != typ else col
-        has_null = col.null_count > 0
-        return pc.unique(col.combine_chunks().drop_null()), has_null
+        if isinstance(col, pa.ChunkedArray):
+            col = col.combine_chunks()
+        return pc.unique(col.drop_null()), col.null_count > 0
 
-    def member(v, value_set: pa.Array, has_null: bool):
-        hit = pc.is_in(v, value_set=value_set, skip_nulls=True)
-        out = pc.if_else(pc.is_null(v), pa.scalar(None, BOOL), hit)
-        if len(value_set) == 0 and not has_null:
-            return pc.if_else(pc.is_null(v), pa.scalar(False), out) if not isinstance(
-                out, pa.Scalar) else pa.scalar(False)
-        if has_null:
-            out = pc.if_else(out, pa.scalar(True), pa.scalar(None, BOOL))
-        return out
+    def decide(v, vals: pa.Array, has_null: bool):
+        return _quantify(v, vals, has_null, op, quantifier)
 
     vfn = value.fn
 
@@ -123,20 +123,18 @@ def compile_in_subquery(c: ExprCompiler, node: exp.In) -> CExpr:
         v = vfn(t, ctx)
         v = T.cast(v, typ) if v.type != typ else v
         if not sub.outer_refs:
-            key = ("in", id(sub))
+            key = ("set", id(sub))
             cached = ctx.cache.get(key)
             if cached is None:
                 cached = ctx.cache[key] = values_of(ctx)
-            return member(v, *cached)
+            return decide(v, *cached)
         combos, gid = _bindings(sub, t, ctx)
         n = t.num_rows
         varr = to_array(materialize(v, n, typ), n)
-        out = np.empty(n, dtype=object)
         result = pa.nulls(n, BOOL)
         for i, b in enumerate(combos):
             rows = np.nonzero(gid == i)[0]
-            vs, has_null = values_of(ctx.with_outer(b))
-            part = member(varr.take(pa.array(rows)), vs, has_null)
+            part = decide(varr.take(pa.array(rows)), *values_of(ctx.with_outer(b)))
             pos = np.full(n, -1, dtype=np.int64)
             pos[rows] = np.arange(len(rows))
             scattered = to_array(materialize(part, len(rows), BOOL), len(rows)).take(
@@ -144,7 +142,45 @@ def compile_in_subquery(c: ExprCompiler, node: exp.In) -> CExpr:
             sel = np.zeros(n, dtype=bool)
             sel[rows] = True
             result = pc.if_else(pa.array(sel), scattered, result)
-        del out
         return result
 
     return CExpr(fn, BOOL, False, node)
+
+
+_CMP = {"=": pc.equal, "<>": pc.not_equal, "<": pc.less, "<=": pc.less_equal,
+        ">": pc.greater, ">=": pc.greater_equal}
+
+
+def _quantify(v, vals: pa.Array, has_null: bool, op: str, quantifier: str):
+    """Three-valued ``v op ANY/ALL vals`` (vals: distinct non-NULL values)."""
+    n_vals = len(vals)
+    null = pa.scalar(None, BOOL)
+    if n_vals == 0 and not has_null:
+        return pa.scalar(quantifier == "all")
+    if (op, quantifier) in (("=", "any"), ("<>", "all")):
+        hit = pc.is_in(v, value_set=vals, skip_nulls=True)
+        res = pc.if_else(hit, True, null if has_null else False)
+        res = pc.if_else(pc.is_null(v), null, res)
+        return pc.invert(res) if op == "<>" else res
+    if op in ("<", "<=", ">", ">="):
+        # ANY: compare with the extreme that is easiest to beat; ALL: the hardest one.
+        lo, hi = pc.min(vals), pc.max(vals)
+        use_min = (op in (">", ">=")) == (quantifier == "any")
+        bound = lo if use_min else hi
+        res = _CMP[op](v, bound)
+        if has_null:
+            res = pc.if_else(res, null if quantifier == "all" else True,
+                             False if quantifier == "all" else null)
+        return res
+    # = ALL and <> ANY
+    if n_vals > 1:
+        res = pa.scalar(quantifier == "any")
+        res = pc.if_else(pc.is_null(v), null, res) if not isinstance(v, pa.Scalar) else (
+            null if not v.is_valid else res)
+        return res
+    single = vals[0]
+    eq = pc.equal(v, single)
+    res = eq if quantifier == "all" else pc.invert(eq)
+    if has_null:
+        res = pc.if_else(res, null, False) if quantifier == "all" else pc.if_else(res, True, null)
+    return res

@@ -198,6 +198,15 @@ def common_type(a: pa.DataType, b: pa.DataType) -> pa.DataType:
     raise DataError(f"cannot compare or combine {sql_type_name(a)} with {sql_type_name(b)}")
 
 
+def union_type(a: pa.DataType, b: pa.DataType) -> pa.DataType:
+    """The type of a column fed by both types (UNION, CASE, COALESCE, VALUES): as
+    common_type, except that text absorbs other types instead of being read as them."""
+    ka, kb = kind(a), kind(b)
+    if ka != kb and "str" in (ka, kb) and "null" not in (ka, kb):
+        return pa.string()
+    return common_type(a, b)
+
+
 _TRUE = {"true", "t", "yes", "y", "1", "on"}
 _FALSE = {"false", "f", "no", "n", "0", "off"}
 

@@ -55,7 +55,7 @@ class Join(Operator):
         rt = self.right.execute(ctx)
         li, ri = self._pairs(lt, rt, ctx)
         if self.residual is not None and len(li):
-            both = _combine(lt.take(pa.array(li)), rt.take(pa.array(ri)))
+            both = _combine(_take(lt, pa.array(li)), _take(rt, pa.array(ri)))
             mask = self.residual.fn(both, ctx)
             if isinstance(mask, pa.Scalar):
                 keep = np.full(len(li), bool(mask.is_valid and mask.as_py()))
@@ -68,7 +68,7 @@ class Join(Operator):
             matched = np.zeros(lt.num_rows, dtype=bool)
             matched[li] = True
             rows = np.nonzero(matched if kind == "semi" else ~matched)[0]
-            return lt.take(pa.array(rows))
+            return _take(lt, pa.array(rows))
         if kind in ("left", "full"):
             seen = np.zeros(lt.num_rows, dtype=bool)
             seen[li] = True
@@ -89,8 +89,8 @@ class Join(Operator):
             lk = np.where(li < 0, lt.num_rows, li)
             order = np.lexsort((ri, lk))
             li, ri = li[order], ri[order]
-        left_part = lt.take(pa.array(li, mask=li < 0))
-        right_part = rt.take(pa.array(ri, mask=ri < 0))
+        left_part = _take(lt, pa.array(li, mask=li < 0))
+        right_part = _take(rt, pa.array(ri, mask=ri < 0))
         out = _combine(left_part, right_part)
         for target, (a, b) in self.coalesce_fields.items():
             i = out.schema.get_field_index(target)
@@ -127,6 +127,13 @@ class Join(Operator):
         if not self.preserve_order or self.kind in ("semi", "anti"):
             return li, ri
         return li, ri
+
+
+def _take(t: pa.Table, idx: pa.Array) -> pa.Table:
+    """``t.take`` that keeps the row count of tables without columns."""
+    if t.num_columns == 0:
+        return pa.table({"_": pa.nulls(len(idx))}).select([])
+    return t.take(idx)
 
 
 def _combine(a: pa.Table, b: pa.Table) -> pa.Table:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -65,28 +66,34 @@ class Project(Operator):
 
 
 class Distinct(Operator):
-    """Unique rows in order of first appearance (NULLs are equal to each other here)."""
+    """Unique rows in order of first appearance (NULLs are equal to each other here).
 
-    def __init__(self, child: Operator) -> None:
+    With ``keys`` (DISTINCT ON, or DISTINCT ordered by columns it does not return) only those
+    fields decide uniqueness and the first row of each group in the current order is kept.
+    """
+
+    def __init__(self, child: Operator, keys: list[str] | None = None) -> None:
         self.child = child
         self.children = (child,)
         self.columns = child.columns
+        self.keys = keys
 
     def execute(self, ctx: "ExecContext") -> pa.Table:
         t = self.child.execute(ctx)
-        return distinct_rows(t)
+        return distinct_rows(t, self.keys)
 
     def describe(self) -> str:
-        return "Distinct"
+        return "Distinct" + (" ON" if self.keys else "")
 
 
-def distinct_rows(t: pa.Table) -> pa.Table:
+def distinct_rows(t: pa.Table, keys: list[str] | None = None) -> pa.Table:
     if t.num_rows <= 1 or t.num_columns == 0:
         return t.slice(0, min(t.num_rows, 1)) if t.num_columns == 0 else t
     idx = pa.array(np.arange(t.num_rows, dtype=np.int64))
     keyed = t.append_column("__i", idx)
+    names = keys if keys is not None else t.schema.names
     try:
-        firsts = keyed.group_by(t.schema.names, use_threads=False).aggregate([("__i", "min")])
+        firsts = keyed.group_by(names, use_threads=False).aggregate([("__i", "min")])
     except pa.ArrowNotImplementedError as e:
         raise ProgrammingError(f"DISTINCT is not supported on these column types: {e}") from None
     order = np.sort(firsts.column("__i_min").to_numpy())
