@@ -582,17 +582,19 @@ class VectorIndex:
     def save(self, path: str | os.PathLike) -> int:
         """Write the index to ``path`` as a ``.hnsw`` file (atomically); returns its size."""
         with self._lock:
-            graph = self._usearch.save()
-            sections: list[tuple[str, Any, dict[str, Any]]] = [
-                ("graph", graph, {}),
+            # The graph goes last: opening scans it sequentially, and the kernel's read-ahead
+            # then runs past the end of the file instead of into the vectors.
+            sections: list[tuple[str, Any, dict[str, Any]]] = []
+            if self._vectors is not None:
+                sections.append(("vectors", self._vectors[:self._size],
+                                 {"dtype": "<f4", "shape": [self._size, self._dimension]}))
+            sections += [
                 ("ids", self._ids[:self._size].astype("<i8", copy=False),
                  {"dtype": "<i8", "shape": [self._size]}),
                 ("live", self._live[:self._size].view(np.uint8),
                  {"dtype": "|u1", "shape": [self._size]}),
+                ("graph", self._usearch.save(), {}),
             ]
-            if self._vectors is not None:
-                sections.append(("vectors", self._vectors[:self._size],
-                                 {"dtype": "<f4", "shape": [self._size, self._dimension]}))
             return hnsw_file.write_file(path, self._meta(), sections)
 
     @classmethod
@@ -628,6 +630,8 @@ class VectorIndex:
                     sections.get("vectors", {}).get("length") != 4 * size * self._dimension)):
             raise CorruptionError(f"{path}: .hnsw sections do not match {size} slots of "
                                   f"dimension {self._dimension}", path=path)
+        if keep_mapped and self._vectors is not None and size:
+            _advise_random(mm, sections["vectors"])   # before the graph scan reads ahead
         view = memoryview(mm)
         graph = view[graph_sec["offset"]:graph_sec["offset"] + graph_sec["length"]]
         try:
@@ -661,8 +665,6 @@ class VectorIndex:
         if keep_mapped:
             self._mm, self._views = mm, [graph, view]
             self._path, self._read_only = path, True
-            if self._vectors is not None and size:
-                _advise_random(mm, sections["vectors"])
         else:
             self._ids, self._live = self._ids.copy(), self._live.copy()
             if self._vectors is not None:
