@@ -33,6 +33,9 @@ class Database:
         self._plugins = None
         self._vectors = None
         self._registry: dict = {}
+        if engine.extra.get("plugins"):  # triggers stored with the database fire from the start
+            from sochdb.plugins import PluginRegistry
+            self._plugins = PluginRegistry(_store=engine)
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -198,6 +201,27 @@ class Database:
     def executemany(self, sql: str, seq_of_params: Sequence[Sequence[Any]]):
         """Run one statement for each parameter set, in one transaction, batched."""
         return self._sql.executemany(sql, seq_of_params)
+
+    # -- plugins -------------------------------------------------------------------------
+
+    @property
+    def plugins(self):
+        """This database's PluginRegistry (triggers fired by SQL writes), made on first use."""
+        if self._plugins is None:
+            with self._sql_lock:
+                if self._plugins is None:
+                    from sochdb.plugins import PluginRegistry
+                    self._plugins = PluginRegistry(_store=self._engine)
+        return self._plugins
+
+    def register_plugin(self, plugin, persist: bool = False) -> None:
+        """Register a PythonPlugin's triggers; ``persist=True`` stores it in the catalog so
+        that it is registered again whenever the database opens."""
+        self.plugins.register(plugin, persist=persist)
+
+    def unregister_plugin(self, name: str) -> None:
+        """Remove a plugin's triggers (and its stored copy, if it was persisted)."""
+        self.plugins.unregister(name)
 
     # -- maintenance ---------------------------------------------------------------------
 
