@@ -608,7 +608,7 @@ class VectorIndex:
         try:
             return cls._from_mapped(header, mm, mmap)
         except BaseException:
-            mm.close()
+            _close_map(mm)
             raise
 
     @classmethod
@@ -622,9 +622,13 @@ class VectorIndex:
             size, count = int(meta["slots"]), int(meta["count"])
             sections = header.sections
             graph_sec, ids_sec, live_sec = sections["graph"], sections["ids"], sections["live"]
+            quant = meta.get("quantization")
+            scale = float(quant["scale"]) if quant else None
         except (KeyError, TypeError, ValueError, ProgrammingError) as exc:
             raise CorruptionError(f"{path}: .hnsw metadata is incomplete or invalid ({exc})",
                                   path=path) from None
+        if self._dtype == "i8" and scale is None and count:
+            raise CorruptionError(f"{path}: int8 index without a quantization scale", path=path)
         if (ids_sec["length"] != 8 * size or live_sec["length"] != size
                 or (self._vectors is not None and
                     sections.get("vectors", {}).get("length") != 4 * size * self._dimension)):
@@ -635,44 +639,42 @@ class VectorIndex:
         view = memoryview(mm)
         graph = view[graph_sec["offset"]:graph_sec["offset"] + graph_sec["length"]]
         try:
-            if keep_mapped:
-                self._usearch.view(graph)
-            else:
-                self._usearch.load(graph)
-        except (RuntimeError, ValueError) as exc:
-            graph.release()
-            view.release()
-            raise CorruptionError(f"{path}: the usearch graph section cannot be read ({exc})",
-                                  path=path, offset=graph_sec["offset"]) from None
-        held, ndim = len(self._usearch), self._usearch.ndim
-        if held != count or ndim != self._dimension:
+            try:
+                if keep_mapped:
+                    self._usearch.view(graph)
+                else:
+                    self._usearch.load(graph)
+            except (RuntimeError, ValueError) as exc:
+                raise CorruptionError(f"{path}: the usearch graph section cannot be read "
+                                      f"({exc})", path=path, offset=graph_sec["offset"]) from None
+            held, ndim = len(self._usearch), self._usearch.ndim
+            if held != count or ndim != self._dimension:
+                raise CorruptionError(f"{path}: graph holds {held} vectors of dimension {ndim}, "
+                                      f"metadata says {count} of {self._dimension}", path=path)
+        except CorruptionError:
             self._usearch.reset()
             graph.release()
             view.release()
-            raise CorruptionError(f"{path}: graph holds {held} vectors of dimension {ndim}, "
-                                  f"metadata says {count} of {self._dimension}", path=path)
-        self._ids = np.frombuffer(mm, dtype="<i8", count=size, offset=ids_sec["offset"])
-        self._live = np.frombuffer(mm, dtype=np.bool_, count=size, offset=live_sec["offset"])
+            raise
+        ids = np.frombuffer(mm, dtype="<i8", count=size, offset=ids_sec["offset"])
+        live = np.frombuffer(mm, dtype=np.bool_, count=size, offset=live_sec["offset"])
+        vectors = None
         if self._vectors is not None:
-            vs = sections["vectors"]
-            self._vectors = np.frombuffer(mm, dtype="<f4", count=size * self._dimension,
-                                          offset=vs["offset"]).reshape(size, self._dimension)
-        self._size, self._count = size, count
-        quant = meta.get("quantization")
-        self._scale = float(quant["scale"]) if quant else None
-        if self._dtype == "i8" and self._scale is None and count:
-            raise CorruptionError(f"{path}: int8 index without a quantization scale", path=path)
+            vectors = np.frombuffer(mm, dtype="<f4", count=size * self._dimension,
+                                    offset=sections["vectors"]["offset"])
+            vectors = vectors.reshape(size, self._dimension)
         if keep_mapped:
+            self._ids, self._live, self._vectors = ids, live, vectors
             self._mm, self._views = mm, [graph, view]
-            self._path, self._read_only = path, True
+            self._read_only = True
         else:
-            self._ids, self._live = self._ids.copy(), self._live.copy()
-            if self._vectors is not None:
-                self._vectors = self._vectors.copy()
+            self._ids, self._live = ids.copy(), live.copy()
+            self._vectors = None if vectors is None else vectors.copy()
+            del ids, live, vectors
             graph.release()
             view.release()
-            mm.close()
-            self._path = path
+            _close_map(mm)
+        self._size, self._count, self._scale, self._path = size, count, scale, path
         return self
 
     def close(self) -> None:
@@ -689,17 +691,29 @@ class VectorIndex:
                 v.release()
             self._views = []
             if self._mm is not None:
-                try:
-                    self._mm.close()
-                except BufferError:
-                    pass  # a caller still holds an array from get(); the map goes with it
+                _close_map(self._mm)
                 self._mm = None
+
+    def __del__(self) -> None:
+        # A mapped graph must let go of the mapping before the mapping goes away.
+        if self.__dict__.get("_mm") is not None:
+            try:
+                self._usearch.reset()
+            except Exception:  # noqa: BLE001 - never raise from a finalizer
+                pass
 
     def __enter__(self) -> VectorIndex:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _close_map(mm: _mmap.mmap) -> None:
+    try:
+        mm.close()
+    except BufferError:
+        pass  # a caller still holds a view of the file; the mapping goes with it
 
 
 def _advise_random(mm: _mmap.mmap, section: dict[str, Any]) -> None:

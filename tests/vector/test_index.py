@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from usearch.index import Index
 
 from sochdb.errors import (CorruptionError, DataError, IntegrityError, OperationalError,
                            ProgrammingError)
@@ -389,6 +390,9 @@ def test_header_layout(tmp_path):
         assert sec["offset"] % hnsw_file.ALIGN == 0
     ids = np.frombuffer(raw, "<i8", 10, header.sections["ids"]["offset"])
     assert ids.tolist() == list(range(10))
+    graph = header.sections["graph"]
+    alone = Index.restore(raw[graph["offset"]:graph["offset"] + graph["length"]])
+    assert len(alone) == 10 and alone.ndim == 8      # usearch reads the graph section alone
     hnsw_file.verify_file(tmp_path / "h.hnsw")
 
 
