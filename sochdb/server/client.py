@@ -45,7 +45,8 @@ class IpcClient:
     """A connection to a running ``sochdb-server``.
 
     Methods mirror Database: ``put/get/delete``, ``put_path/get_path/delete_path``,
-    ``scan/scan_prefix``, ``begin_transaction()``, ``execute_sql``, ``checkpoint``, plus
+    ``scan/scan_prefix``, ``query(prefix)``, ``begin_transaction()``, ``execute_sql``,
+    ``checkpoint``, plus
     ``stats()`` (the server's counters) and ``ping()`` (round-trip seconds).
     """
 
@@ -210,6 +211,13 @@ class IpcClient:
         """Every pair whose key starts with ``prefix`` (a str prefix is UTF-8 encoded)."""
         prefix = _prefix_bytes(prefix)
         return iter(self._entries(self._stream([P.frame(P.SCAN, prefix)])))
+
+    def query(self, prefix: str | bytes):
+        """The query builder (``select``/``where``/``limit``/``offset``, results in TOON)
+        over the JSON documents under ``prefix``, as Database.query. The documents are read
+        with one SCAN (one snapshot) and filtered in this process."""
+        from sochdb.kv.query import Query
+        return Query(self, prefix)
 
     # -- transactions, SQL, maintenance ----------------------------------------------------
 

@@ -24,8 +24,8 @@ from concurrent.futures import ThreadPoolExecutor
 from itertools import islice
 from typing import Any, Callable
 
-from sochdb.errors import (Error, InternalError, NotSupportedError, OperationalError,
-                           ProgrammingError, ResourceLimitError, TransactionClosedError)
+from sochdb.errors import (Error, InternalError, OperationalError, ProgrammingError,
+                           ResourceLimitError, TransactionClosedError)
 from sochdb.server import protocol as P
 
 log = logging.getLogger("sochdb.server")
@@ -102,6 +102,8 @@ class IpcServer:
         self.max_frame = max_frame
         self.socket_mode = socket_mode
         self.chunk = min(P.STREAM_CHUNK, max_frame)
+        # Only a busy connection can hold this much unprocessed input: a whole frame fits.
+        self._read_cap = max(BUFFER_CAP, max_frame + P.HEADER_SIZE)
         self.started = time.time()
         self.connections_total = 0
         self.connections_refused = 0
@@ -287,7 +289,8 @@ class IpcServer:
 
     def _set_events(self, c: _Conn) -> None:
         want = 0
-        if not c.close_after_flush and len(c.rbuf) <= BUFFER_CAP and len(c.wbuf) <= BUFFER_CAP:
+        if (not c.close_after_flush and len(c.rbuf) <= self._read_cap
+                and len(c.wbuf) <= BUFFER_CAP):
             want = _READ
         if c.wbuf:
             want |= _WRITE
@@ -522,6 +525,7 @@ class IpcServer:
             "uptime_secs": int(time.time() - self.started),
             "active_transactions": active,
             "connections_refused": self.connections_refused,
+            "requests_in_flight": sum(c.busy for c in conns),
             "max_clients": self.max_clients,
             "timeout_ms": self.timeout_ms,
             "max_frame_bytes": self.max_frame,
@@ -708,12 +712,16 @@ class IpcServer:
         return self._entries(c, txn.scan(*P.decode_range(rest)))
 
     def _query_rows(self, source, p: bytes) -> list[bytes]:
+        """Without columns: the raw pairs under the prefix; with columns: the query
+        builder's ``select`` over the JSON documents there (values are one-row TOON)."""
         prefix, limit, offset, columns = P.decode_query(p)
         if columns:
-            raise NotSupportedError("QUERY with a column list is not supported; use "
-                                    "EXECUTE_SQL for projections")
-        pairs = islice(source.scan_prefix(prefix.encode("utf-8")), offset,
-                       offset + limit if limit else None)
+            from sochdb.kv.query import Query
+            q = Query(source, prefix).select(columns).offset(offset)
+            pairs = q.limit(limit).to_list() if limit else q.to_list()
+        else:
+            pairs = islice(source.scan_prefix(prefix.encode("utf-8")), offset,
+                           offset + limit if limit else None)
         payload = P.encode_query_rows(pairs)
         if len(payload) > self.max_frame:
             raise ResourceLimitError(f"QUERY result of {len(payload)} bytes is over the "

@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 import tempfile
 
 import pytest
 
 from sochdb.server import start
-
-WORKER = os.path.join(os.path.dirname(__file__), "ipc_worker.py")
 
 
 def _short_dir() -> str:
@@ -56,7 +53,3 @@ def client(shared_server):
     c = shared_server.connect(timeout=60)
     yield c
     c.close()
-
-
-def worker_command(socket_path: str, *args: str) -> list[str]:
-    return [sys.executable, WORKER, socket_path, *args]

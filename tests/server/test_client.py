@@ -308,3 +308,19 @@ def test_connect_errors_are_clear(short_dir):
     s.close()  # the file stays, nobody listens
     with pytest.raises(InterfaceError, match="no sochdb server is listening"):
         IpcClient.connect(stale)
+
+
+def test_query_builder_over_ipc_matches_the_guide(client, capsys):
+    client.put(b"qb/products/laptop", b'{"name":"Laptop","price":999,"stock":5}')
+    client.put(b"qb/products/mouse", b'{"name":"Mouse","price":25,"stock":20}')
+    results = client.query("qb/products/") \
+        .select(["name", "price"]) \
+        .limit(10) \
+        .to_list()
+    for key, value in results:
+        print(f"{key.decode()}: {value.decode()}")
+    assert capsys.readouterr().out == ("qb/products/laptop: result[1]{name,price}:Laptop,999\n"
+                                       "qb/products/mouse: result[1]{name,price}:Mouse,25\n")
+    q = client.query(b"qb/products/").where("price", ">", 100)
+    assert q.to_records() == [{"name": "Laptop", "price": 999, "stock": 5}]
+    assert q.count() == 1
