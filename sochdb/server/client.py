@@ -13,16 +13,19 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Iterator, Mapping, Sequence
 from itertools import islice
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
-from sochdb.errors import (Error, InterfaceError, OperationalError, ProgrammingError,
-                           ResourceLimitError, TransactionClosedError)
+from sochdb.errors import (Error, InterfaceError, OperationalError, ResourceLimitError,
+                           TransactionClosedError)
 from sochdb.server import protocol as P
 from sochdb.transaction import check_bytes
 
 #: The socket file name inside a database directory.
 SOCKET_NAME = "sochdb.sock"
+#: Where ``sochdb-server`` listens when started without options.
+DEFAULT_SOCKET = os.path.join(".", "sochdb_data", SOCKET_NAME)
 #: Pipelined requests are sent in groups of at most this many frames / bytes, small enough to
 #: sit in the socket buffer, so neither side can block the other on a full buffer.
 PIPELINE_FRAMES = 256
@@ -73,8 +76,8 @@ class IpcClient:
             P.decode_hello_reply(payload)
 
     @classmethod
-    def connect(cls, path: str | os.PathLike = os.path.join(".", "sochdb_data", SOCKET_NAME),
-                timeout: float | None = None) -> "IpcClient":
+    def connect(cls, path: str | os.PathLike = DEFAULT_SOCKET,
+                timeout: float | None = None) -> IpcClient:
         """Connect to the server listening on ``path`` (a socket, or a database directory).
 
         ``timeout`` bounds each reply wait in seconds (None: wait as long as a request takes).
@@ -84,7 +87,7 @@ class IpcClient:
 
     @classmethod
     def spawn(cls, db_path: str | os.PathLike, timeout: float | None = None,
-              **server_options: Any) -> "IpcClient":
+              **server_options: Any) -> IpcClient:
         """Start a ``sochdb-server`` for ``db_path`` and connect to it; ``close()`` stops it.
 
         ``server_options`` go to :func:`sochdb.server.start` (socket_path, max_clients,
@@ -122,7 +125,7 @@ class IpcClient:
             server, self._server = self._server, None
             server.stop()
 
-    def __enter__(self) -> "IpcClient":
+    def __enter__(self) -> IpcClient:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -221,7 +224,7 @@ class IpcClient:
 
     # -- transactions, SQL, maintenance ----------------------------------------------------
 
-    def begin_transaction(self, isolation: str | None = None) -> "RemoteTransaction":
+    def begin_transaction(self, isolation: str | None = None) -> RemoteTransaction:
         """Begin a transaction on the server (snapshot isolation, like Database.transaction)."""
         payload = isolation.encode("utf-8") if isolation else b""
         op, p = self._call(P.frame(P.BEGIN, payload))
@@ -330,7 +333,7 @@ class IpcClient:
                 got += k
             self._buf = b""
             return op, view[5:].tobytes()
-        except socket.timeout:
+        except TimeoutError:
             self._drop()
             raise OperationalError(f"no reply from the server at {self.path} within "
                                    f"{self.timeout} s; the connection was closed") from None
@@ -593,7 +596,7 @@ class RemoteTransaction:
 
     rollback = abort
 
-    def __enter__(self) -> "RemoteTransaction":
+    def __enter__(self) -> RemoteTransaction:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:

@@ -20,9 +20,10 @@ import socket
 import stat
 import struct
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from itertools import islice
-from typing import Any, Callable
+from typing import Any
 
 from sochdb.errors import (Error, InternalError, OperationalError, ProgrammingError,
                            ResourceLimitError, TransactionClosedError)

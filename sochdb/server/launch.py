@@ -14,7 +14,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import IO, Any, Sequence
+from collections.abc import Sequence
+from typing import IO, Any
 
 from sochdb.errors import Error, InterfaceError, OperationalError
 from sochdb.server import pidfile
@@ -113,7 +114,7 @@ class ServerProcess:
         except OSError:
             pass
 
-    def __enter__(self) -> "ServerProcess":
+    def __enter__(self) -> ServerProcess:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:

@@ -11,8 +11,9 @@ import json
 import struct
 import sys
 from array import array
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import accumulate
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from sochdb.errors import Error, ProgrammingError, error_from_code
 

@@ -131,10 +131,9 @@ def test_transaction_delete_and_abort(client, k):
 
 
 def test_transaction_context_manager_aborts_on_exception(client, k):
-    with pytest.raises(RuntimeError):
-        with client.begin_transaction() as txn:
-            txn.put(k(b"boom"), b"1")
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), client.begin_transaction() as txn:
+        txn.put(k(b"boom"), b"1")
+        raise RuntimeError("boom")
     assert txn.status == "aborted"
     assert client.get(k(b"boom")) is None
 

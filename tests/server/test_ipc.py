@@ -225,7 +225,7 @@ def test_query_with_offset_and_limit(client):
     client.put_many([(b"q/%02d" % i, b"%d" % i) for i in range(10)])
     s = _raw(client.path)
     s.sendall(P.frame(P.QUERY, P.encode_query("q/", limit=3, offset=2)))
-    op, body = _read_frame(s)
+    _, body = _read_frame(s)
     assert [k for k, _ in P.decode_query_rows(body)] == [b"q/02", b"q/03", b"q/04"]
     s.close()
 

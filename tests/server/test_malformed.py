@@ -51,7 +51,7 @@ def _drain(s: socket.socket, timeout: float = 0.3) -> bytes:
             if not chunk:
                 break
             out += chunk
-    except (socket.timeout, ConnectionResetError):
+    except (TimeoutError, ConnectionResetError):
         pass
     return out
 

@@ -7,7 +7,7 @@ import json
 
 import pyarrow as pa
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from sochdb.errors import (DatabaseLockedError, ParseError, ProgrammingError,
