@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import threading
 import time
 from typing import Any, Callable, Iterable, TextIO
 
@@ -217,6 +218,8 @@ class Shell:
     def run_interactive(self, banner: str | None = None) -> int:
         """Prompt, read, run until ``.quit`` or end of input; return the exit status."""
         self._setup_readline()
+        threading.Thread(target=self.target.warm_up, name="sochdb-warm-up",
+                         daemon=True).start()
         if banner:
             self.write(banner + "\n")
         try:

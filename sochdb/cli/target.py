@@ -65,6 +65,15 @@ class LocalTarget:
     def interrupt(self) -> None:
         self.session.interrupt()
 
+    def warm_up(self) -> None:
+        """Run a trivial query on a session of its own, so that the modules the first
+        statement needs (loaded lazily, about a second on a slow machine) are loaded while
+        the user is still typing."""
+        try:
+            self.db.session().execute("SELECT 1")
+        except Exception:  # noqa: BLE001 - only a head start; the real statement reports
+            pass
+
     # -- catalog -----------------------------------------------------------------------------
 
     def _catalog(self) -> Any:
@@ -200,6 +209,9 @@ class RemoteTarget:
 
     def interrupt(self) -> None:
         pass
+
+    def warm_up(self) -> None:
+        pass  # the server has its modules loaded
 
     def _no_catalog(self, what: str) -> NotSupportedError:
         return NotSupportedError(f"{what} is not available over --connect: the server does "
