@@ -1,6 +1,6 @@
 """The IPC server: one Database shared by many local processes over a Unix socket.
 
-One event-loop thread (selectors: epoll on Linux) reads frames from every connection and
+One event-loop thread (epoll on Linux, poll elsewhere) reads frames from every connection and
 answers quick requests (point reads and writes, transaction bookkeeping) inline. Requests that
 may take long (scans, SQL, commit, checkpoint, stats) run on a small thread pool; the
 connection's later frames wait until that answer is queued, so replies keep request order and
@@ -15,7 +15,7 @@ import errno
 import json
 import logging
 import os
-import selectors
+import select
 import socket
 import stat
 import struct
@@ -37,10 +37,10 @@ RECV_SIZE = 65536
 #: Stop reading a connection whose unsent replies or unprocessed requests exceed this.
 BUFFER_CAP = 8 * 1024 * 1024
 
-_LISTENER = object()
-_WAKE = object()
-_READ, _WRITE = selectors.EVENT_READ, selectors.EVENT_WRITE
+_READ, _WRITE = select.POLLIN, select.POLLOUT
+_READABLE = select.POLLIN | select.POLLHUP | select.POLLERR
 _pack = P.HEADER.pack
+_unpack_header = P.HEADER.unpack_from
 _unpack_u64 = P.U64.unpack_from
 _OK_EMPTY = P.frame(P.OK)
 _OK_LSN = _pack(P.OK, 8)
@@ -52,11 +52,12 @@ _TYPE_RE = None  # compiled lazily (CREATE_TABLE only)
 class _Conn:
     """One client connection; touched by the loop thread, or by one worker while busy."""
 
-    __slots__ = ("sock", "id", "rbuf", "wbuf", "txns", "failed", "session", "version", "busy",
-                 "closed", "last", "events", "close_after_flush")
+    __slots__ = ("sock", "fd", "id", "rbuf", "wbuf", "txns", "failed", "session", "version",
+                 "busy", "closed", "last", "events", "close_after_flush")
 
     def __init__(self, sock: socket.socket, cid: int) -> None:
         self.sock = sock
+        self.fd = sock.fileno()
         self.id = cid
         self.rbuf: bytes | bytearray = b""
         self.wbuf = bytearray()
@@ -69,6 +70,31 @@ class _Conn:
         self.last = time.monotonic()
         self.events = 0
         self.close_after_flush = False
+
+
+class _Poller:
+    """epoll where the OS has it (one system call per wake-up), else poll; fds and masks."""
+
+    def __init__(self) -> None:
+        if hasattr(select, "epoll"):
+            self._p = select.epoll()
+            self._scale = 1.0       # epoll takes seconds
+        else:
+            self._p = select.poll()
+            self._scale = 1000.0    # poll takes milliseconds
+        self.register = self._p.register
+        self.modify = self._p.modify
+        self.unregister = self._p.unregister
+
+    def poll(self, timeout: float) -> list[tuple[int, int]]:
+        try:
+            return self._p.poll(timeout * self._scale)
+        except InterruptedError:
+            return []
+
+    def close(self) -> None:
+        if hasattr(self._p, "close"):
+            self._p.close()
 
 
 class IpcServer:
@@ -116,7 +142,8 @@ class IpcServer:
         self._next_id = 0
         self._listener: socket.socket | None = None
         self._inode: int | None = None
-        self._sel: selectors.BaseSelector | None = None
+        self._poller: _Poller | None = None
+        self._by_fd: dict[int, _Conn] = {}
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
@@ -161,25 +188,27 @@ class IpcServer:
         socket file."""
         if self._listener is None:
             self.bind()
-        sel = self._sel = selectors.DefaultSelector()
-        sel.register(self._listener, _READ, _LISTENER)
-        sel.register(self._wake_r, _READ, _WAKE)
+        poller = self._poller = _Poller()
+        listen_fd = self._listener.fileno()
+        poller.register(listen_fd, _READ)
+        poller.register(self._wake_r, _READ)
+        by_fd = self._by_fd
         tick = min(1.0, self.timeout_ms / 4000) if self.timeout_ms else 1.0
         next_sweep = time.monotonic() + tick
         deadline = None
         try:
             while True:
-                for key, mask in sel.select(tick):
-                    d = key.data
-                    if d is _LISTENER:
+                for fd, mask in poller.poll(tick):
+                    c = by_fd.get(fd)
+                    if c is not None:
+                        if mask & _READABLE:
+                            self._on_read(c)
+                        if mask & _WRITE and not c.closed:
+                            self._on_write(c)
+                    elif fd == listen_fd:
                         self._accept()
-                    elif d is _WAKE:
+                    elif fd == self._wake_r:
                         self._completed()
-                    else:
-                        if mask & _READ and not d.closed:
-                            self._on_read(d)
-                        if mask & _WRITE and not d.closed:
-                            self._on_write(d)
                 now = time.monotonic()
                 if now >= next_sweep:
                     next_sweep = now + tick
@@ -211,7 +240,7 @@ class IpcServer:
         log.info("[Server] Stopping: finishing %d in-flight request(s)",
                  sum(c.busy for c in self._conns.values()))
         if self._listener is not None:
-            self._sel.unregister(self._listener)
+            self._poller.unregister(self._listener.fileno())
             self._listener.close()
 
     def _finish(self) -> None:
@@ -234,8 +263,8 @@ class IpcServer:
             self._release(c)
         if self._listener is not None and not self._stopping:
             self._listener.close()
-        if self._sel is not None:
-            self._sel.close()
+        if self._poller is not None:
+            self._poller.close()
         for fd in (self._wake_r, self._wake_w):
             os.close(fd)
         try:
@@ -284,6 +313,7 @@ class IpcServer:
             self._next_id += 1
             c = _Conn(sock, self._next_id)
             self._conns[c.id] = c
+            self._by_fd[c.fd] = c
             self.connections_total += 1
             self._set_events(c)
             log.debug("[Server] Connection %d opened (%d active)", c.id, len(self._conns))
@@ -297,11 +327,11 @@ class IpcServer:
             want |= _WRITE
         if want != c.events:
             if not c.events:
-                self._sel.register(c.sock, want, c)
+                self._poller.register(c.fd, want)
             elif not want:
-                self._sel.unregister(c.sock)
+                self._poller.unregister(c.fd)
             else:
-                self._sel.modify(c.sock, want, c)
+                self._poller.modify(c.fd, want)
             c.events = want
 
     def _close(self, c: _Conn) -> None:
@@ -309,8 +339,9 @@ class IpcServer:
             return
         c.closed = True
         if c.events:
-            self._sel.unregister(c.sock)
+            self._poller.unregister(c.fd)
             c.events = 0
+        self._by_fd.pop(c.fd, None)
         c.sock.close()
         self._conns.pop(c.id, None)
         if not c.busy:
@@ -364,6 +395,8 @@ class IpcServer:
         self.bytes_received += len(data)
         c.last = time.monotonic()
         if not c.rbuf:
+            if not c.busy and not c.wbuf and not self._stopping and self._one_frame(c, data):
+                return
             c.rbuf = data
         elif isinstance(c.rbuf, bytes):
             c.rbuf = bytearray(c.rbuf) + data
@@ -373,6 +406,34 @@ class IpcServer:
             self._process(c)
         if not c.closed:
             self._set_events(c)
+
+    def _one_frame(self, c: _Conn, data: bytes) -> bool:
+        """The common case, answered without buffering: ``data`` is exactly one request
+        frame with an inline handler and nothing is waiting to be sent."""
+        if len(data) < 5:
+            return False
+        op, n = _unpack_header(data)
+        h = self._inline[op]
+        if h is None or len(data) != n + 5 or n > self.max_frame:
+            return False
+        try:
+            reply = h(c, data[5:])
+            self.requests_success += 1
+        except Exception as e:  # every failure becomes an ERROR reply
+            reply = self._error_frame(c, e, op)
+            self.requests_error += 1
+        try:
+            sent = c.sock.send(reply)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        except OSError:
+            self._close(c)
+            return True
+        self.bytes_sent += sent
+        if sent < len(reply):
+            c.wbuf += memoryview(reply)[sent:]
+            self._set_events(c)
+        return True
 
     def _on_write(self, c: _Conn) -> None:
         try:
