@@ -137,13 +137,11 @@ def _dot_candidates(before: str, text: str, catalog: Catalog) -> list[str]:
         cmd = dot_commands.find(words[0].lstrip("."))
     except Exception:  # noqa: BLE001 - an unknown command has no arguments to offer
         return []
-    positional = [w for w in words[1:] if not w.startswith("--")]
-    index = len(positional)
+    done = words[1:] if before[-1:].isspace() else words[1:-1]  # the rest is being typed
+    index = len([w for w in done if not w.startswith("--")])
     if index >= len(cmd.args):
         return []
     kind = cmd.args[index]
-    if cmd.name == "export" and index == 0:
-        kind = "table"
     low = text.lower()
     if kind == "table":
         return sorted(r for r in _relations(catalog) if r.lower().startswith(low))

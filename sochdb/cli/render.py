@@ -202,7 +202,8 @@ def format_table(columns: Sequence[str], types: Sequence[str], table: pa.Table, 
     for r in range(nshown):
         if cut and r == half:
             out.append(line(lambda i: " " if i is None else _pad(dot, widths[i], right[i])))
-        out.append(line(lambda i: ell if i is None else _pad(cols[i][r], widths[i], right[i])))
+        out.append(line(lambda i, r=r: ell if i is None else
+                        _pad(cols[i][r], widths[i], right[i])))
     out.append(rule(bl, bm, br))
     notes = []
     if cut:

@@ -9,6 +9,7 @@ exit status. Imports the cli modules; readline only when interactive.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import sys
@@ -151,7 +152,7 @@ class Shell:
             return f"{source}:{line}: " if source else ""
 
         def run_sql(st: Statement) -> int:
-            return self._attempt(lambda: self.run_statement(st), st.text,
+            return self._attempt(functools.partial(self.run_statement, st), st.text,
                                  lambda exc: where(script_line_of(st, exc)))
 
         lineno = 0
@@ -159,7 +160,8 @@ class Shell:
             line = raw.rstrip("\r\n")
             if not splitter.pending and line.lstrip().startswith("."):
                 splitter.feed("")
-                code = self._attempt(lambda: dot_commands.run(self, line), None, where(lineno))
+                code = self._attempt(functools.partial(dot_commands.run, self, line), None,
+                                     where(lineno))
             else:
                 code = 0
                 for st in splitter.feed(line):
@@ -208,7 +210,7 @@ class Shell:
             self._add_history(" ".join(p.strip() for p in self._chunk if p.strip()))
             self._chunk = []
         for st in stmts:
-            self._attempt(lambda: self.run_statement(st), st.text, "")
+            self._attempt(functools.partial(self.run_statement, st), st.text, "")
 
     def cancel_input(self) -> None:
         """Ctrl-C at a prompt: drop the statement being typed."""
@@ -218,10 +220,16 @@ class Shell:
     def run_interactive(self, banner: str | None = None) -> int:
         """Prompt, read, run until ``.quit`` or end of input; return the exit status."""
         self._setup_readline()
-        threading.Thread(target=self.target.warm_up, name="sochdb-warm-up",
-                         daemon=True).start()
+        warm = threading.Thread(target=self.target.warm_up, name="sochdb-warm-up", daemon=True)
+        warm.start()
         if banner:
             self.write(banner + "\n")
+        try:
+            return self._loop()
+        finally:
+            warm.join(10)  # do not close the database under it
+
+    def _loop(self) -> int:
         try:
             while True:
                 try:

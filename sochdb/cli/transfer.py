@@ -43,10 +43,9 @@ def detect_format(path: str, fmt: str | None, allowed: tuple[str, ...]) -> str:
         ext = os.path.splitext(path)[1].lower()
         fmt = EXTENSIONS.get(ext)
         if fmt is None:
+            known = ", ".join(sorted(k for k, v in EXTENSIONS.items() if v in allowed))
             raise ProgrammingError(f"{path}: cannot tell the format from the extension "
-                                   f"{ext or '(none)'!s}; use one of "
-                                   f"{', '.join(sorted(k for k, v in EXTENSIONS.items() if v in allowed))}"
-                                   f" or --format")
+                                   f"{ext or '(none)'}; use one of {known} or --format")
     fmt = fmt.lower()
     if fmt not in allowed:
         raise ProgrammingError(f"unknown format {fmt!r}: expected one of {', '.join(allowed)}")

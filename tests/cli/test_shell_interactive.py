@@ -66,7 +66,7 @@ def test_a_session(home, tmp_path):
 
         # an error: one line, then the statement with the fault marked
         out = line(child, "SELECT nme FROM users;")
-        lines = [l for l in out.splitlines() if l.strip()]
+        lines = [ln for ln in out.splitlines() if ln.strip()]
         assert lines[-3].startswith("Error: unknown column 'nme'")
         assert lines[-2:] == ["  SELECT nme FROM users;",
                               "         ^^^"]

@@ -44,7 +44,7 @@ def test_keep_going_runs_every_statement_and_reports_the_last_error(monkeypatch,
                          stdin=script)
     assert code == 10
     assert out == "one\n1\nthree\n3\n"
-    assert [l for l in err.splitlines() if "Error" in l] == [
+    assert [ln for ln in err.splitlines() if "Error" in ln] == [
         "<stdin>:1: Error: unknown column 'nope'",
         "<stdin>:3: Error: syntax error at line 1, column 7 near '2': Invalid expression / "
         "Unexpected token"]

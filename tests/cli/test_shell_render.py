@@ -56,7 +56,7 @@ def test_table_mode_has_names_types_right_aligned_numbers_and_null():
 def test_long_results_show_head_and_tail_with_a_footer():
     t = pa.table({"x": list(range(1000))})
     lines = format_table(["x"], ["BIGINT"], t, max_rows=10)
-    body = [l for l in lines[4:-2]]
+    body = lines[4:-2]
     assert [b.strip("│ ") for b in body] == ["0", "1", "2", "3", "4", "·", "995", "996",
                                              "997", "998", "999"]
     assert lines[-1] == "1,000 rows (10 shown)"
@@ -66,7 +66,7 @@ def test_long_results_show_head_and_tail_with_a_footer():
 def test_wide_tables_hide_middle_columns_and_ascii_fallback():
     t = pa.table({f"column_{i}": [i * 1000] for i in range(12)})
     lines = format_table(t.column_names, ["BIGINT"] * 12, t, max_width=60)
-    assert all(len(l) <= 60 for l in lines)
+    assert all(len(ln) <= 60 for ln in lines)
     assert "…" in lines[1] and "column_0" in lines[1] and "column_11" in lines[1]
     assert lines[-1] == "12 columns (4 shown)"
     ascii_lines = format_table(["a"], ["BIGINT"], pa.table({"a": [1]}), ascii_only=True)

@@ -4,11 +4,8 @@ codes, one-line errors without tracebacks, a locked database, a closed pipe and 
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-
-import pytest
 
 from sochdb import Database
 
