@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import textwrap
 from typing import Sequence
 
 from sochdb.cli.render import MODES
@@ -30,12 +31,14 @@ def build_parser() -> argparse.ArgumentParser:
         usage="%(prog)s [DB_PATH] [-c SQL] [--mode MODE] [options]\n"
               "       %(prog)s --connect SOCKET [options]\n"
               "       %(prog)s demo [DIR]",
-        description="The sochdb SQL shell. With a terminal on stdin it is interactive "
-                    "(multi-line statements ended by ';', history, tab completion, "
-                    "dot-commands: type .help); otherwise it runs the SQL given with -c or "
-                    "piped on stdin and exits non-zero at the first error.",
-        epilog="subcommands:\n" + "\n".join(f"  {n:<10}{h} ({PROG} {n} --help)"
-                                             for n, h in SUBCOMMANDS.items())
+        description=textwrap.fill(
+            "The sochdb SQL shell. With a terminal on stdin it is interactive (multi-line "
+            "statements ended by ';', history, tab completion, dot-commands: type .help); "
+            "otherwise it runs the SQL given with -c or piped on stdin and exits non-zero at "
+            "the first error.", 79),
+        epilog="subcommands:\n" + "\n".join(
+            textwrap.fill(f"{n:<10}{h} ({PROG} {n} --help)", 79, initial_indent="  ",
+                          subsequent_indent=" " * 12) for n, h in SUBCOMMANDS.items())
                + "\n\nexamples:\n"
                  f"  {PROG}                         open ./sochdb_data interactively\n"
                  f"  {PROG} :memory:                a throwaway in-memory database\n"
@@ -85,6 +88,10 @@ def _version() -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``sochdb``; return the exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
+    for stream in (sys.stdout, sys.stderr):
+        # a terminal or pipe that cannot show a character gets an escape, not a crash
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     try:
         if args and args[0] == "demo":
             return _demo(build_demo_parser().parse_args(args[1:]))

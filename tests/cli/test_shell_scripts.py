@@ -4,6 +4,7 @@ codes, one-line errors without tracebacks, a locked database, a closed pipe and 
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -64,6 +65,13 @@ def test_a_locked_database_is_one_line_and_code_14(tmp_path):
         r = sochdb(path, "-c", "SELECT 1")
     assert r.returncode == 14
     assert r.stderr.startswith("sochdb: error: ") and r.stderr.count("\n") == 1
+
+
+def test_an_ascii_only_output_gets_ascii_lines_and_escapes():
+    r = subprocess.run([*SOCHDB, ":memory:", "-c", "SELECT 'café' AS x"], capture_output=True,
+                       timeout=120, env={**os.environ, "PYTHONIOENCODING": "ascii"})
+    assert r.returncode == 0 and b"Traceback" not in r.stderr
+    assert r.stdout.splitlines()[0] == b"+---------+" and b"caf\\xe9" in r.stdout
 
 
 def test_output_into_a_closed_pipe_ends_quietly(tmp_path):
