@@ -4,7 +4,9 @@ batches, and SQL round trips, next to embedded calls and a Redis server on loopb
 Run: ``python bench/ipc.py [--seconds 2] [--clients 8] [--reps 3] [--no-redis]``. Every case
 runs ``--reps`` times round-robin (so machine noise hits each alike) and the medians are
 printed, with the load average, since the machine may be shared. Multi-client cases fork
-client processes that start together and count operations for the same time window.
+client processes that start together and count operations for the same time window. The
+server's CPU time per operation (from /proc) is printed too: unlike ops/s it hardly depends
+on what else the machine runs, and 1e6 / it bounds what one server core can serve.
 Redis (``redis-server`` and the ``redis`` package) is used when installed.
 """
 
@@ -56,6 +58,27 @@ def kv_cases(get: Callable, put: Callable, keys: list[bytes], value: bytes,
         "get": timed(lambda i: get(keys[i % nk]), seconds),
         "put": timed(lambda i: put(keys[i % nk], value), seconds),
     }
+
+
+def process_cpu(pid: int) -> float | None:
+    """CPU seconds (user + system) used so far by process ``pid`` (Linux), else None."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def with_cpu(pid: int, run_case: Callable[[], float], seconds: float,
+             ) -> tuple[float, float | None, float]:
+    """(ops/s, server CPU microseconds per op, this process's CPU microseconds per op)."""
+    s0, c0, t0 = process_cpu(pid), time.process_time(), time.perf_counter()
+    rate = run_case()
+    ops = rate * (time.perf_counter() - t0)
+    s1 = process_cpu(pid)
+    srv = None if s0 is None or s1 is None else 1e6 * (s1 - s0) / ops
+    return rate, srv, 1e6 * (time.process_time() - c0) / ops
 
 
 # -- N client processes ----------------------------------------------------------------------
@@ -179,16 +202,26 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for _ in range(args.reps):
             for name, v in kv_cases(emb.get, emb.put, keys, value, args.seconds).items():
                 add(f"embedded {name}, 1 thread", v)
-            for name, v in kv_cases(client.get, client.put, keys, value, args.seconds).items():
-                add(f"ipc {name}, 1 client", v)
+            for op in ("get", "put"):
+                fn = (lambda i: client.get(keys[i % nk])) if op == "get" else (
+                    lambda i: client.put(keys[i % nk], value))
+                rate, srv_us, cli_us = with_cpu(server.pid, lambda f=fn: timed(
+                    f, args.seconds), args.seconds)
+                add(f"ipc {op}, 1 client", rate)
+                if srv_us is not None:
+                    add(f"ipc {op}, 1 client: server CPU per op (us)", srv_us)
+                add(f"ipc {op}, 1 client: client CPU per op (us)", cli_us)
             add(f"ipc get_many (pipelined x{batch}), 1 client", timed(
                 lambda i: client.get_many(keys[i % nk:i % nk + batch]), args.seconds, batch))
             add(f"ipc put_many (one commit of {batch}), 1 client", timed(
                 lambda i: client.put_many(pairs[i % nk:i % nk + batch]), args.seconds, batch))
             for op in ("get", "put"):
-                add(f"ipc {op}, {args.clients} client processes",
-                    multi("ipc", server.socket_path, op, args.clients, keys, value,
-                          args.seconds))
+                rate, srv_us, _ = with_cpu(server.pid, lambda o=op: multi(
+                    "ipc", server.socket_path, o, args.clients, keys, value, args.seconds),
+                    args.seconds)
+                add(f"ipc {op}, {args.clients} client processes", rate)
+                if srv_us is not None:
+                    add(f"ipc {op}, {args.clients} clients: server CPU per op (us)", srv_us)
             if rcli is not None:
                 for name, v in kv_cases(rcli.get, rcli.set, keys, value, args.seconds).items():
                     add(f"redis {name}, 1 client", v)
@@ -248,6 +281,9 @@ def main() -> None:
     print(f"{'case':<{width}}  median")
     for name, v in out["medians"].items():
         unit = "" if name.endswith("(us)") else " ops/s"
+        if name.endswith("(us)") and v < 100:
+            print(f"{name:<{width}}  {v:,.1f}")
+            continue
         print(f"{name:<{width}}  {v:,.0f}{unit}")
     if not out["redis"] and not args.no_redis:
         print("(redis-server or the redis package is not installed: Redis cases skipped)")

@@ -195,7 +195,7 @@ class IpcServer:
         by_fd = self._by_fd
         tick = min(1.0, self.timeout_ms / 4000) if self.timeout_ms else 1.0
         next_sweep = time.monotonic() + tick
-        deadline = None
+        deadline = flush_until = 0.0
         try:
             while True:
                 for fd, mask in poller.poll(tick):
@@ -218,8 +218,10 @@ class IpcServer:
                     if not self._stopping:
                         self._begin_stop()
                         deadline = now + drain_timeout
-                    if now >= deadline or not any(
-                            c.busy or c.wbuf for c in self._conns.values()):
+                        flush_until = now + 2.0  # replies get a moment to drain
+                    conns = self._conns.values()
+                    if now >= deadline or not any(c.busy for c in conns) and (
+                            now >= flush_until or not any(c.wbuf for c in conns)):
                         break
         finally:
             self._finish()
