@@ -174,3 +174,17 @@ def test_result_frames_carry_meta_and_arrow_in_chunks():
     assert meta["columns"] == ["a", "a"] and meta["has_table"]
     table = P.decode_arrow(b"".join(f[5:] for f in frames if f[0] == P.ARROW))
     assert table.num_rows == 5000 and table.schema.names == ["a", "a"]
+
+
+def test_every_opcode_is_documented():
+    import os
+    import re
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "protocol.md")
+    with open(path, encoding="utf-8") as f:
+        doc = f.read()
+    rows = dict(re.findall(r"^\| (0x[0-9A-F]{2}) \| (\w+) \|", doc, re.M))
+    for op, name in {**P.REQUEST_NAMES, **P.REPLY_NAMES}.items():
+        if op & P.TXN and op in P.REQUEST_NAMES and op not in P.REPLY_NAMES:
+            assert f"(`0x{op:02X}`)" in doc, name  # listed in the transaction paragraph
+        else:
+            assert rows.get(f"0x{op:02X}") == name, name
