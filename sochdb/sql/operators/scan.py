@@ -69,6 +69,8 @@ class TableScan(Operator):
         elif len(parts) == 1:
             t = parts[0]
             table = t if t.schema == schema else t.cast(schema)
+        elif not self.columns:
+            table = pa.table({"_": pa.nulls(rows)}).select([])  # COUNT(*): rows, no columns
         else:
             table = pa.concat_tables([p.cast(schema) if p.schema != schema else p
                                       for p in parts])
