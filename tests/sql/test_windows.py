@@ -52,7 +52,8 @@ def windows(draw) -> str:
         starts = ["UNBOUNDED PRECEDING", "CURRENT ROW"]
         ends = ["CURRENT ROW", "UNBOUNDED FOLLOWING"]
         if offsets:
-            bounds = [f"{draw(st.integers(0, 3))} PRECEDING", f"{draw(st.integers(0, 3))} FOLLOWING"]
+            bounds = [f"{draw(st.integers(0, 3))} PRECEDING",
+                      f"{draw(st.integers(0, 3))} FOLLOWING"]
             starts += bounds
             ends += bounds
         rank = {"UNBOUNDED PRECEDING": 0, "CURRENT ROW": 2, "UNBOUNDED FOLLOWING": 4}

@@ -6,6 +6,7 @@ from sochdb.sql.operators.relational import Filter, Project, Distinct, Limit, So
 from sochdb.sql.operators.join import Join
 from sochdb.sql.operators.aggregate import Aggregate
 from sochdb.sql.operators.setop import SetOp
+from sochdb.sql.operators.window import Window
 
 __all__ = ["Operator", "SingleRow", "Materialized", "empty_table", "TableScan", "IndexLookup",
            "KVScan", "ValuesScan", "Filter", "Project", "Distinct", "Limit", "Sort", "Join",
