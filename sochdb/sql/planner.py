@@ -259,7 +259,7 @@ class Planner:
     def plan_select(self, node: exp.Select, outer: Scope | None) -> Operator:
         from sochdb.sql.from_clause import plan_from
         from sochdb.sql.grouping import has_aggregates, plan_grouping
-        from sochdb.sql.windows import has_windows, plan_windows
+        from sochdb.sql.windows import has_windows, plan_qualify, plan_windows
 
         where = node.args.get("where")
         op, scope = plan_from(self, node, outer, where.this if where is not None else None)
@@ -271,14 +271,19 @@ class Planner:
         if isinstance(having, exp.Having):
             having = having.this
 
-        if node.args.get("group") is not None or has_aggregates(items, having, order_items):
-            op, comp = plan_grouping(self, node, op, scope, items, having, order_items)
+        qualify = node.args.get("qualify")
+        # Aggregates and windows are also collected from QUALIFY (filtered after windows).
+        later = order_items + ([qualify.this] if qualify is not None else [])
+        if node.args.get("group") is not None or has_aggregates(items, having, later):
+            op, comp = plan_grouping(self, node, op, scope, items, having, later)
         else:
             if having is not None:
                 raise ProgrammingError("HAVING needs GROUP BY or an aggregate")
             comp = self.compiler(scope, "SELECT")
-        if has_windows(items, order_items):
-            op, comp = plan_windows(self, op, comp, items, order_items)
+        if has_windows(items, later):
+            op, comp = plan_windows(self, op, comp, items, later)
+        if qualify is not None:
+            op = plan_qualify(self, op, comp, qualify.this, items)
 
         names = [output_name(i) for i in items]
         exprs = [comp.compile(i) for i in items]
