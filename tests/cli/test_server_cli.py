@@ -72,7 +72,7 @@ def test_status_when_nothing_ever_ran(tmp, capsys):
     assert capsys.readouterr().out == "[Server] Not running\n" * 2
 
 
-def test_status_then_graceful_stop(tmp, servers):
+def test_status_refusal_of_a_second_server_then_graceful_stop(tmp, servers):
     db = os.path.join(tmp, "db")
     srv = _start(servers, db)
     with srv.connect() as c:
@@ -84,6 +84,14 @@ def test_status_then_graceful_stop(tmp, servers):
                              f"Socket: {srv.socket_path}", f"Database: {db}"]
         assert re.fullmatch(r"Uptime: (\d+s|\d+m \d\ds)", lines[3])
         assert lines[4] == "Connections: 2/100"  # this client and the status probe
+        # a second server on the same database is refused
+        r = run("--db", db, "--socket", os.path.join(tmp, "other.sock"))
+        assert r.returncode == 1
+        assert (f"[Server] Error: a sochdb-server is already running on {db} "
+                f"(PID: {srv.pid}); stop it with `sochdb-server stop --db {db}`") in r.stderr
+        with pytest.raises(OperationalError, match="already running"):
+            start(db, os.path.join(tmp, "third.sock"))
+        assert c.ping() < 5
         r = run("stop", "--db", db)
     assert r.returncode == 0
     assert r.stdout == f"[Server] Stopping (PID: {srv.pid})\n[Server] Stopped\n"
@@ -117,18 +125,6 @@ def test_stale_files_after_a_crash_are_detected_and_cleaned(tmp, servers):
         "[Server] Not running (removed the stale pid file and socket")
 
 
-def test_second_server_on_the_same_database_is_refused(tmp, servers):
-    db = os.path.join(tmp, "db")
-    srv = _start(servers, db)
-    r = run("--db", db, "--socket", os.path.join(tmp, "other.sock"))
-    assert r.returncode == 1
-    assert (f"[Server] Error: a sochdb-server is already running on {db} (PID: {srv.pid}); "
-            f"stop it with `sochdb-server stop --db {db}`") in r.stderr
-    with pytest.raises(OperationalError, match="already running"):
-        start(db, os.path.join(tmp, "third.sock"))
-    assert srv.running
-
-
 def test_a_live_socket_of_another_server_is_not_taken_over(tmp, servers):
     sock = os.path.join(tmp, "shared.sock")
     srv = _start(servers, os.path.join(tmp, "db1"), sock)
@@ -153,13 +149,13 @@ def test_socket_path_over_the_unix_limit_is_a_clear_error(tmp):
     assert r.returncode == 1 and "over the 107-byte limit of Unix sockets" in r.stderr
 
 
-def test_socket_is_owner_only_and_pid_file_not_world_writable(tmp, servers):
-    srv = _start(servers, os.path.join(tmp, "db"))
-    assert stat.S_IMODE(os.stat(srv.socket_path).st_mode) == 0o600
-    pid_mode = stat.S_IMODE(os.stat(os.path.join(tmp, "db", "sochdb.pid")).st_mode)
-    assert pid_mode == 0o644 and not pid_mode & 0o002
-    wide = _start(servers, os.path.join(tmp, "db2"), socket_mode=0o660)
+def test_socket_mode_can_be_widened_deliberately(tmp, servers):
+    wide = _start(servers, os.path.join(tmp, "db"), socket_mode=0o660)
     assert stat.S_IMODE(os.stat(wide.socket_path).st_mode) == 0o660
+    wide.stop()
+    world = _start(servers, os.path.join(tmp, "db"), socket_mode=0o666)
+    assert stat.S_IMODE(os.stat(world.socket_path).st_mode) == 0o666
+    assert "is accessible to every local user (mode 0666)" in world.log_text()
 
 
 def test_options_reach_the_server(tmp, servers):
@@ -174,6 +170,9 @@ def test_options_reach_the_server(tmp, servers):
         with pytest.raises(Exception, match="over the server's limit of 4096"):
             c.put(b"k", b"x" * 5000)
     assert "Connection 1 opened" in srv.log_text()  # debug logging
+    os.kill(srv.pid, signal.SIGINT)  # Ctrl-C stops gracefully too
+    assert srv.wait(20) == 0
+    assert not os.path.exists(srv.socket_path)
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -185,13 +184,6 @@ def test_bad_option_values_are_rejected(argv, message, capsys):
     with pytest.raises(SystemExit) as e:
         main(argv)
     assert e.value.code == 2 and message in capsys.readouterr().err
-
-
-def test_sigint_stops_gracefully(tmp, servers):
-    srv = _start(servers, os.path.join(tmp, "db"))
-    os.kill(srv.pid, signal.SIGINT)
-    assert srv.wait(20) == 0
-    assert not os.path.exists(srv.socket_path)
 
 
 def test_server_path_environment_variable(tmp, servers, monkeypatch):
@@ -235,7 +227,8 @@ def test_start_reports_why_the_server_did_not_come_up(tmp):
         start(bad, os.path.join(tmp, "s.sock"))
 
 
-def test_permissive_umask_does_not_widen_socket_or_pid_file(tmp, servers, monkeypatch):
+def test_socket_is_owner_only_and_pid_file_not_world_writable_even_with_umask_0(
+        tmp, servers, monkeypatch):
     wrapper = os.path.join(tmp, "umask0-server")
     with open(wrapper, "w") as f:
         f.write(f'#!/bin/sh\numask 000\nexec {sys.executable} -m sochdb.cli.server "$@"\n')
