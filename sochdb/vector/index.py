@@ -367,6 +367,26 @@ class VectorIndex:
             self._sorted = None
             return int(slots.size)
 
+    def compact(self, threads: int | None = None) -> None:
+        """Rebuild the graph from the live vectors: drops removed slots, refits the int8 scale.
+
+        Useful after many removals, or when the first batch added was too small to fit a good
+        int8 scale; ids, vectors and answers stay the same (up to graph approximation).
+        """
+        self._check_writable()
+        with self._lock:
+            slots = np.flatnonzero(self._live[:self._size])
+            fresh = VectorIndex(self._dimension, self.metric, m=self._m,
+                                ef_construction=self._ef_construction, dtype=self._dtype,
+                                ef_search=self._ef_search)
+            if slots.size:
+                fresh.add(self._slot_vectors(slots), self._ids[slots].copy(), threads=threads,
+                          copy=False)
+            self._usearch.reset()
+            for name in ("_usearch", "_size", "_count", "_ids", "_live", "_vectors", "_scale"):
+                setattr(self, name, getattr(fresh, name))
+            self._sorted = None
+
     def get(self, ids: object) -> np.ndarray:
         """The stored float32 vectors of ``ids`` (shape (n, dimension)); unknown ids are errors."""
         arr = self._as_ids(ids)

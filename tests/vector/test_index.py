@@ -210,6 +210,28 @@ def test_removed_ids_never_come_back(dtype):
     assert idx.search(x[0], k=1).ids[0, 0] == 1000
 
 
+@pytest.mark.parametrize("dtype", ["i8", "f32"])
+def test_compact_drops_removed_slots_and_refits_the_scale(dtype):
+    idx = VectorIndex(16, "l2", dtype=dtype)
+    x = _data(400, 16)
+    idx.add(x[:2] * 0.01, ids=[-1, -2])        # a tiny first batch fixes a poor int8 scale
+    idx.add(x, ids=np.arange(400))
+    idx.remove(np.arange(0, 400, 2))
+    idx.remove([-1, -2])
+    before = idx.search(x[1::2][:10], k=5, exact=True)
+    idx.compact()
+    assert idx._size == len(idx) == 200
+    assert sorted(idx.ids.tolist()) == list(range(1, 400, 2))
+    if dtype == "i8":
+        assert idx.quantization_scale < 127 / 0.05
+    after = idx.search(x[1::2][:10], k=5, exact=True)
+    np.testing.assert_array_equal(after.ids, before.ids)
+    graph = idx.search(x[1::2][:10], k=1)
+    assert graph.ids[:, 0].tolist() == list(range(1, 20, 2))
+    idx.add(x[:1], ids=[0])                    # still usable afterwards
+    assert 0 in idx
+
+
 def test_k_larger_than_index_and_empty_index():
     idx = VectorIndex(4)
     res = idx.search(_data(2, 4), k=3)
