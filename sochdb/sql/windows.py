@@ -339,19 +339,26 @@ def _frame(spec, order, group: WindowGroup, comp: ExprCompiler) -> Frame:
     if start.kind == "following" and e_dir in ("preceding", "current"):
         raise ProgrammingError("a window frame starting at following rows cannot end at "
                                "preceding rows or the current row")
-    if unit == "range" and (start.offset is not None or end.offset is not None):
+    offsets = [b.offset for b in (start, end) if b.offset is not None]
+    if unit == "range" and offsets:
         if len(order) != 1:
             raise BindError("a RANGE frame with an offset needs exactly one ORDER BY "
                             "expression")
-        key_type = group.order[0].expr.type
-        if T.kind(key_type) not in ("int", "float", "decimal"):
-            raise NotSupportedError(f"RANGE frames with an offset need a numeric ORDER BY "
-                                    f"key, not {T.sql_type_name(key_type)}")
-        for b in (start, end):
-            if b.offset is not None and T.kind(b.offset.type) not in ("int", "float",
-                                                                      "decimal"):
+        key_kind = T.kind(group.order[0].expr.type)
+        temporal = key_kind in ("date", "timestamp")
+        if key_kind not in ("int", "float", "decimal") and not temporal:
+            raise NotSupportedError(f"RANGE frames with an offset need a numeric, DATE or "
+                                    f"TIMESTAMP ORDER BY key, not "
+                                    f"{T.sql_type_name(group.order[0].expr.type)}")
+        for off in offsets:
+            if temporal and (T.kind(off.type) != "interval" or not off.const):
+                raise NotSupportedError(f"RANGE offsets over a {key_kind.upper()} key must "
+                                        f"be constant intervals: {off.sql}")
+            if not temporal and T.kind(off.type) not in ("int", "float", "decimal"):
                 raise NotSupportedError(f"RANGE frame offsets must be numbers, not "
-                                        f"{T.sql_type_name(b.offset.type)}")
+                                        f"{T.sql_type_name(off.type)}")
+    elif any(T.kind(off.type) not in ("int", "float", "decimal") for off in offsets):
+        raise NotSupportedError(f"{unit.upper()} frame offsets must be numbers")
     excl = spec.args.get("exclude")
     exclude = "no others"
     if excl is not None:
@@ -376,8 +383,9 @@ def _bound(value, side, comp: ExprCompiler) -> tuple[Bound, str]:
         raise ProgrammingError(f"a window frame offset needs PRECEDING or FOLLOWING: "
                                f"{value.sql()}")
     offset = comp.compile(value)
-    if T.kind(offset.type) not in ("int", "float", "decimal"):
-        raise NotSupportedError(f"window frame offsets must be numbers: {value.sql()}")
+    if T.kind(offset.type) not in ("int", "float", "decimal", "interval"):
+        raise NotSupportedError(f"window frame offsets must be numbers or intervals: "
+                                f"{value.sql()}")
     return Bound(direction, offset), direction
 
 

@@ -207,6 +207,10 @@ def test_window_results_keep_types(tdb) -> None:
     ("SELECT ntile(0) OVER () FROM t", DataError),
     ("SELECT string_agg(g, ',') OVER (ORDER BY id) FROM t", NotSupportedError),
     ("SELECT upper(g) OVER () FROM t", BindError),
+    (("SELECT count(*) OVER (ORDER BY DATE '2024-01-01' + id "
+      "RANGE INTERVAL 1 MONTH PRECEDING) FROM t"), NotSupportedError),
+    ("SELECT count(*) OVER (ORDER BY id RANGE INTERVAL 1 DAY PRECEDING) FROM t",
+     NotSupportedError),
 ])
 def test_errors_are_typed(tdb, sql: str, error: type) -> None:
     with pytest.raises(error):

@@ -371,18 +371,26 @@ def _bound(b: Bound, is_start: bool, unit: str, t, L: Layout, ctx) -> np.ndarray
 
 
 def _range_bound(b: Bound, sign: int, is_start: bool, t, L: Layout, ctx) -> np.ndarray:
-    """RANGE n PRECEDING/FOLLOWING over the single numeric ORDER BY key: binary searches."""
+    """RANGE n PRECEDING/FOLLOWING over the single ORDER BY key: binary searches.
+
+    Numbers compare as numbers; DATE and TIMESTAMP keys as microseconds, with a constant
+    INTERVAL offset of days and smaller units.
+    """
     key_arr = L.orders_sorted[0]
     k0 = L.order_keys[0]
     kind = T.kind(key_arr.type)
-    off_type = T.kind(b.offset.type)
-    integral = kind == "int" and off_type == "int"
     nulls = key_arr.is_null().to_numpy(zero_copy_only=False)
-    if integral:
-        key = pc.fill_null(key_arr, 0).cast(pa.int64()).to_numpy(zero_copy_only=False)
+    if kind in ("date", "timestamp"):
+        key = _micros(key_arr)
+        off = np.full(L.n, _interval_micros(b.offset), dtype=I64)
     else:
-        key = pc.fill_null(key_arr.cast(pa.float64()), 0.0).to_numpy(zero_copy_only=False)
-    off = _offsets(b.offset, t, L, ctx, integral)
+        integral = kind == "int" and T.kind(b.offset.type) == "int"
+        if integral:
+            key = pc.fill_null(key_arr, 0).cast(pa.int64()).to_numpy(zero_copy_only=False)
+        else:
+            key = pc.fill_null(key_arr.cast(pa.float64()), 0.0).to_numpy(
+                zero_copy_only=False)
+        off = _offsets(b.offset, t, L, ctx, integral)
     if k0.descending:
         key = -key
     target = key + sign * off
@@ -397,6 +405,38 @@ def _range_bound(b: Bound, sign: int, is_start: bool, t, L: Layout, ctx) -> np.n
         pos = _segmented_search(key, nulls, L, lo, hi, target, side, k0.nulls_first)
     peer = L.peer_s if is_start else L.peer_e
     return np.where(nulls, peer, pos)
+
+
+_PER_SECOND = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
+
+
+def _micros(v: pa.Array) -> np.ndarray:
+    """DATE / TIMESTAMP values as int64 microseconds (NULLs as 0)."""
+    if pa.types.is_date32(v.type):
+        days = pc.fill_null(v.view(pa.int32()), 0).to_numpy(zero_copy_only=False)
+        return days.astype(I64) * 86_400_000_000
+    if pa.types.is_date64(v.type):
+        ms = pc.fill_null(v.view(pa.int64()), 0).to_numpy(zero_copy_only=False)
+        return ms.astype(I64) * 1000
+    raw = pc.fill_null(v.view(pa.int64()), 0).to_numpy(zero_copy_only=False).astype(I64)
+    per = _PER_SECOND[v.type.unit]
+    return raw * (1_000_000 // per) if per <= 1_000_000 else raw // (per // 1_000_000)
+
+
+def _interval_micros(e: CExpr) -> int:
+    s = e.fn(None, None)
+    v = s.as_py() if s.is_valid else None
+    if v is None:
+        raise DataError(f"window frame offset {e.sql} cannot be NULL")
+    months, days, nanos = (v.months, v.days, v.nanoseconds) if hasattr(v, "months") else (
+        0, v.days, (v.seconds * 1_000_000 + v.microseconds) * 1000)
+    if months:
+        raise NotSupportedError(f"RANGE offsets in months or years are not supported: "
+                                f"{e.sql}; use days")
+    micros = days * 86_400_000_000 + nanos // 1000
+    if micros < 0:
+        raise DataError(f"window frame offset {e.sql} cannot be negative")
+    return micros
 
 
 def _segmented_search(key, nulls, L: Layout, lo, hi, target, side: str,
