@@ -72,9 +72,11 @@ class Metric:
         if self.name == "ip":
             return (1.0 - dots).astype(np.float32)
         denom = np.sqrt((c * c).sum(axis=2) * (q * q).sum(axis=1)[:, None])
-        with np.errstate(divide="ignore", invalid="ignore"):
+        if denom.all():
+            cos = dots / denom
+        else:
             cos = np.where(denom > 0, dots / np.where(denom > 0, denom, 1), 0.0)
-        return np.clip(1.0 - cos, 0.0, 2.0).astype(np.float32)
+        return np.minimum(np.maximum(1.0 - cos, 0.0), 2.0).astype(np.float32, copy=False)
 
     def from_usearch(self, distances: np.ndarray) -> np.ndarray:
         """Convert distances of a full-precision usearch graph into this metric's definition."""
