@@ -9,7 +9,9 @@ from sochdb.database import Database
 from sochdb.errors import *  # noqa: F401,F403 - the error tree is public
 from sochdb.errors import __all__ as _error_names
 from sochdb.transaction import Transaction
+from sochdb.server import IpcClient
+from sochdb.sql.result import Result
 
 __version__ = "0.5.0"
 
-__all__ = ["Database", "Transaction", *_error_names, "__version__"]
+__all__ = ["Database", "Transaction", "IpcClient", "Result", *_error_names, "__version__"]

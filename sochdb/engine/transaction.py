@@ -26,13 +26,29 @@ if TYPE_CHECKING:
 class LocalTable:
     """Rows one transaction inserted into, and deleted from, one table."""
 
-    __slots__ = ("inserts", "deleted_local", "deleted_committed", "_deleted_arr")
+    __slots__ = ("inserts", "deleted_local", "deleted_committed", "_deleted_arr", "_indexes")
 
     def __init__(self) -> None:
         self.inserts: list[tuple[pa.Table, np.ndarray]] = []
         self.deleted_local: set[int] = set()
         self.deleted_committed: list[np.ndarray] = []
         self._deleted_arr: np.ndarray | None = None
+        # fields -> (batches indexed so far, key -> local rowids), extended lazily
+        self._indexes: dict[tuple[str, ...], tuple[int, dict]] = {}
+
+    def index(self, fields: tuple[str, ...], tdef: TableDef) -> dict:
+        """key -> local rowids of the rows this transaction inserted (deleted ones included;
+        callers filter with ``deleted_local``)."""
+        done, entries = self._indexes.get(fields, (0, {}))
+        for data, rids in self.inserts[done:]:
+            if not all(f in data.schema.names for f in fields):
+                data = project(data, tdef, list(fields))
+            keys, valid = HashIndex.keys_of(data, fields)
+            for i, (k, r) in enumerate(zip(keys, rids.tolist())):
+                if valid is None or valid[i]:
+                    entries.setdefault(k, []).append(r)
+        self._indexes[fields] = (len(self.inserts), entries)
+        return entries
 
     def committed_deletes(self) -> np.ndarray:
         if self._deleted_arr is None:
@@ -239,15 +255,13 @@ class TableView:
                         out_keys.append(k)
                         out_rids.append(r)
         if self.local is not None and self.local.inserts:
-            want = set(keys)
-            for data, rids in self.local.live_inserts():
-                if not all(f in data.schema.names for f in fields):
-                    data = project(data, self.tdef, list(fields))
-                lk, valid = HashIndex.keys_of(data, fields)
-                for i, k in enumerate(lk):
-                    if k in want and (valid is None or valid[i]):
+            entries = self.local.index(fields, self.tdef)
+            dead = self.local.deleted_local
+            for k in keys:
+                for r in entries.get(k, ()):
+                    if r not in dead:
                         out_keys.append(k)
-                        out_rids.append(int(rids[i]))
+                        out_rids.append(r)
         return out_keys, np.asarray(out_rids, dtype=np.int64)
 
     def _visible_committed(self, rowids: np.ndarray) -> np.ndarray:
