@@ -223,6 +223,29 @@ class Database:
         """Remove a plugin's triggers (and its stored copy, if it was persisted)."""
         self.plugins.unregister(name)
 
+    # -- Arrow and pandas ----------------------------------------------------------------
+
+    def insert_arrow(self, table: str, data: Any) -> int:
+        """Append a pyarrow Table / RecordBatch / reader or pandas DataFrame to ``table``
+        (columns matched by name) as one atomic commit; return the number of rows."""
+        from sochdb.interop import insert_arrow
+        return insert_arrow(self, table, data)
+
+    def create_table_from(self, name: str, data: Any) -> int:
+        """Create table ``name`` with the schema of ``data`` and load the rows."""
+        from sochdb.interop import create_table_from
+        return create_table_from(self, name, data)
+
+    def register(self, name: str, obj: Any) -> None:
+        """Make an Arrow table/reader/dataset or pandas DataFrame queryable as ``name``,
+        read in place at each query (not copied into storage)."""
+        from sochdb.interop import register
+        register(self, name, obj)
+
+    def unregister(self, name: str) -> None:
+        from sochdb.interop import unregister
+        unregister(self, name)
+
     # -- maintenance ---------------------------------------------------------------------
 
     def checkpoint(self) -> int:

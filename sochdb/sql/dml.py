@@ -273,6 +273,11 @@ def _insert_rows(ctx: StmtCtx, stmt: exp.Insert, tdef: TableDef, data: pa.Table)
     return Result(message=_plural(count, "inserted"), rowcount=count, statement="INSERT")
 
 
+def insert_table(ctx: StmtCtx, tdef: TableDef, data: pa.Table) -> int:
+    """Insert complete rows (every column, by name) with all checks; return the count."""
+    return _insert_rows(ctx, exp.Insert(), tdef, data).rowcount
+
+
 def _key_of(tdef: TableDef, u, data: pa.Table, row: int) -> Any:
     names = tdef.names_of(u.columns)
     vals = tuple(data.column(n)[row].as_py() for n in names)

@@ -1,0 +1,147 @@
+"""COPY: tables and query results to and from Parquet, CSV and JSON-lines files.
+
+``COPY t FROM 'file'`` loads through the same path as INSERT (casts, constraints, triggers) in
+the statement's transaction; ``COPY t TO 'file'`` / ``COPY (query) TO 'file'`` write with
+pyarrow's writers. The format comes from ``(FORMAT ...)`` or the file extension.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pyarrow as pa
+from sqlglot import exp
+
+from sochdb.errors import BindError, DataError, NotSupportedError, OperationalError
+from sochdb.sql.result import Result
+from sochdb.sql.statement import StmtCtx
+
+FORMATS = ("parquet", "csv", "json", "jsonl", "ndjson", "arrow", "feather")
+
+
+def _options(stmt: exp.Copy) -> dict[str, str]:
+    out = {}
+    for p in stmt.args.get("params") or []:
+        key = p.this.name.lower() if isinstance(p.this, exp.Expression) else str(p.this).lower()
+        val = p.args.get("expression")
+        if isinstance(val, exp.Expression):
+            v = val.name if not isinstance(val, exp.Literal) else val.this
+        else:
+            v = str(val) if val is not None else "true"
+        out[key] = str(v)
+    return out
+
+
+def _format(path: str, opts: dict[str, str]) -> str:
+    fmt = opts.get("format")
+    if fmt is None:
+        ext = os.path.splitext(path)[1].lower().lstrip(".")
+        fmt = {"parq": "parquet", "tsv": "csv", "ipc": "arrow"}.get(ext, ext)
+    fmt = fmt.lower()
+    if fmt not in FORMATS:
+        raise NotSupportedError(f"COPY format {fmt!r} is not supported; use one of "
+                                f"parquet, csv, json (lines) or arrow")
+    return "jsonl" if fmt in ("json", "ndjson") else "arrow" if fmt == "feather" else fmt
+
+
+def read_file(path: str, fmt: str, opts: dict[str, str]) -> pa.Table:
+    if not os.path.exists(path):
+        raise OperationalError(f"COPY: no such file {path!r}")
+    try:
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+            return pq.read_table(path)
+        if fmt == "csv":
+            import pyarrow.csv as pcsv
+            delim = opts.get("delimiter") or opts.get("delim") or opts.get("sep") or (
+                "\t" if path.endswith(".tsv") else ",")
+            header = opts.get("header", "true").lower() not in ("false", "0", "off")
+            read = pcsv.ReadOptions(autogenerate_column_names=not header)
+            return pcsv.read_csv(path, read_options=read,
+                                 parse_options=pcsv.ParseOptions(delimiter=delim))
+        if fmt == "jsonl":
+            import pyarrow.json as pj
+            return pj.read_json(path)
+        with pa.memory_map(path) as src:
+            try:
+                return pa.ipc.open_file(src).read_all()
+            except pa.ArrowInvalid:
+                src.seek(0)
+                return pa.ipc.open_stream(src).read_all()
+    except (pa.ArrowInvalid, OSError) as e:
+        raise DataError(f"COPY: cannot read {path!r} as {fmt}: {str(e).splitlines()[0]}") \
+            from None
+
+
+def write_file(table: pa.Table, path: str, fmt: str, opts: dict[str, str]) -> None:
+    tmp = path + ".tmp"
+    try:
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+            pq.write_table(table, tmp, compression=opts.get("compression", "zstd"))
+        elif fmt == "csv":
+            import pyarrow.csv as pcsv
+            delim = opts.get("delimiter") or opts.get("delim") or ","
+            header = opts.get("header", "true").lower() not in ("false", "0", "off")
+            pcsv.write_csv(table, tmp, pcsv.WriteOptions(include_header=header,
+                                                          delimiter=delim))
+        elif fmt == "jsonl":
+            import json
+            with open(tmp, "w", encoding="utf-8") as f:
+                for row in table.to_pylist():
+                    f.write(json.dumps(row, default=str) + "\n")
+        else:
+            with pa.OSFile(tmp, "wb") as sink, pa.ipc.new_file(sink, table.schema) as w:
+                w.write_table(table)
+        os.replace(tmp, path)
+    except OSError as e:
+        raise OperationalError(f"COPY: cannot write {path!r}: {e.strerror or e}") from None
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def copy(ctx: StmtCtx, stmt: exp.Copy) -> Result:
+    files = stmt.args.get("files") or []
+    if len(files) != 1:
+        raise NotSupportedError("COPY takes exactly one file")
+    path = files[0].this if isinstance(files[0], exp.Literal) else files[0].name
+    opts = _options(stmt)
+    fmt = _format(path, opts)
+    target = stmt.this
+    loading = bool(stmt.args.get("kind"))
+    if loading:
+        from sochdb.sql import dml
+        if not isinstance(target, (exp.Table, exp.Schema)):
+            raise NotSupportedError("COPY ... FROM needs a table name")
+        table_node = target.this if isinstance(target, exp.Schema) else target
+        tdef = ctx.catalog.get(table_node.name)
+        if tdef is None:
+            raise BindError(f"COPY: unknown table {table_node.name!r}")
+        data = read_file(path, fmt, opts)
+        if isinstance(target, exp.Schema) and target.expressions:
+            cols = [tdef.column(c.name) for c in target.expressions]
+        elif all(tdef.has_column(n) for n in data.schema.names):
+            cols = [tdef.column(n) for n in data.schema.names]
+        else:
+            cols = list(tdef.columns)
+        if len(cols) != data.num_columns:
+            raise DataError(f"COPY: {path!r} has {data.num_columns} columns, table "
+                            f"{tdef.name} expects {len(cols)}")
+        data = data.rename_columns([c.name for c in cols])
+        full = dml.complete_rows(ctx, tdef, cols, data)
+        n = dml.insert_table(ctx, tdef, full)
+        return Result(message=f"{n} rows copied from {path}", rowcount=n, statement="COPY")
+    if isinstance(target, exp.Subquery):
+        op = ctx.planner().plan_query(target.this)
+        names = [c.name for c in op.columns]
+    elif isinstance(target, exp.Table):
+        sel = exp.select("*").from_(target.copy())
+        op = ctx.planner().plan_query(sel)
+        names = [c.name for c in op.columns]
+    else:
+        raise NotSupportedError("COPY ... TO needs a table or a (query)")
+    table = op.execute(ctx.exec_ctx()).rename_columns(names)
+    write_file(table, path, fmt, opts)
+    return Result(message=f"{table.num_rows} rows copied to {path}", rowcount=table.num_rows,
+                  statement="COPY")
