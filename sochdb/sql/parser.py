@@ -63,7 +63,10 @@ def _parse_uncached(sql: str) -> list[exp.Expression]:
     except SqlglotParseError as e:
         raise _convert(e, sql) from None
     except TokenError as e:
-        raise ParseError(f"syntax error: {e}") from None
+        text = str(e)
+        if sql.count("'") % 2 or sql.count('"') % 2:
+            text = "a quoted string or identifier is not closed"
+        raise ParseError(f"syntax error: {text}") from None
     for s in stmts:
         if isinstance(s, exp.Command) and s.name.upper() not in ("EXPLAIN",):
             raise ParseError(f"unsupported or malformed statement: {s.sql()[:80]!r}")
@@ -90,6 +93,30 @@ def explicit_nulls(o: exp.Ordered) -> bool:
     return bool(o.meta.get("explicit_nulls")) if o.meta else False
 
 
+_STATEMENTS = ("SELECT", "INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "ALTER", "WITH",
+               "BEGIN", "COMMIT", "ROLLBACK", "EXPLAIN", "VALUES", "SET", "PRAGMA", "COPY",
+               "END", "ABORT", "START")
+
+
+def _describe(desc: str, highlight: str) -> str:
+    """sqlglot's parser messages, reworded for people."""
+    m = re.match(r"Required keyword: '(\w+)' missing for <class '[\w.]*\.(\w+)'>", desc)
+    if m:
+        node = m.group(2)
+        clause = {"Where": "WHERE", "Having": "HAVING", "Group": "GROUP BY", "Order":
+                  "ORDER BY", "Limit": "LIMIT", "Join": "JOIN"}.get(node)
+        if clause:
+            return f"the {clause} clause is incomplete"
+        return f"an operand is missing after {highlight!r}" if highlight else \
+            "an operand is missing"
+    m = re.match(r"Expected (.+?) but got <Token token_type: [\w.]+, text: (.*?), line", desc)
+    if m:
+        return f"expected {m.group(1)}, found {m.group(2)!r}"
+    if desc.startswith("Invalid expression / Unexpected token"):
+        return "unexpected token"
+    return desc
+
+
 def _convert(e: SqlglotParseError, sql: str) -> ParseError:
     errs = e.errors or []
     if not errs:
@@ -98,6 +125,13 @@ def _convert(e: SqlglotParseError, sql: str) -> ParseError:
     line, col = first.get("line"), first.get("col")
     desc = first.get("description") or "syntax error"
     highlight = first.get("highlight") or ""
+    word = sql.strip().split(None, 1)[0].upper() if sql.strip() else ""
+    if word and word.isalpha() and word not in _STATEMENTS:
+        from sochdb.sql_names import suggest
+        hint = suggest(word, _STATEMENTS)
+        return ParseError(f"syntax error at line 1, column 1: {word!r} does not start a SQL "
+                          f"statement{hint}", line=1, column=1)
     where = f" at line {line}, column {col}" if line is not None else ""
     near = f" near {highlight!r}" if highlight else ""
-    return ParseError(f"syntax error{where}{near}: {desc}", line=line, column=col)
+    return ParseError(f"syntax error{where}{near}: {_describe(desc, highlight)}",
+                      line=line, column=col)
