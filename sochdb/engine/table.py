@@ -9,6 +9,7 @@ readers never need a lock. Imports pyarrow, numpy, catalog, segment and errors.
 
 from __future__ import annotations
 
+import bisect
 import threading
 from typing import Any, Callable, Iterator, Sequence
 
@@ -227,6 +228,20 @@ class TableStore:
         if len(rowids) == 0 or not self.groups:
             return []
         groups = self.groups
+        if len(rowids) == 1:  # point lookups: skip the vectorized grouping
+            r = int(rowids[0])
+            g = bisect.bisect_right(self._firsts, r) - 1
+            if g < 0:
+                return []
+            grp = groups[g]
+            n = grp.n
+            first = grp.first_rowid
+            pos = r - first
+            if not (0 <= pos < n and grp.rowids[pos] == r):
+                pos = int(np.searchsorted(grp.rowids[:n], r))
+                if pos >= n or grp.rowids[pos] != r:
+                    return []
+            return [(grp, np.zeros(1, dtype=np.int64), np.array([pos], dtype=np.int64))]
         firsts = np.asarray(self._firsts, dtype=np.int64)
         gi = np.searchsorted(firsts, rowids, side="right") - 1
         out = []
@@ -244,6 +259,26 @@ class TableStore:
             if len(idx):
                 out.append((grp, idx, pos))
         return out
+
+    def fetch(self, rowid: int, snap: int, tdef: TableDef, fields: Sequence[str],
+              ) -> tuple | None:
+        """The row ``rowid`` as Python values if visible at ``snap`` (point queries)."""
+        loc = self.locate(np.array([rowid], dtype=np.int64))
+        if not loc:
+            return None
+        grp, _, pos = loc[0]
+        p = int(pos[0])
+        if grp.created[p] > snap or grp.deleted[p] <= snap:
+            return None
+        data = grp.data
+        names = data.schema.names
+        out = []
+        for f in fields:
+            if f in names:
+                out.append(data.column(f)[p].as_py())
+            else:
+                out.append(tdef.column_by_id(int(f[1:])).fill)
+        return tuple(out)
 
     # -- writing (all under the engine's commit lock) ------------------------------------
 

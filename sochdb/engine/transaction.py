@@ -288,8 +288,13 @@ class TableView:
         committed = rowids[rowids >= 0]
         if len(committed) and self.store is not None:
             for grp, idx, pos in self.store.locate(committed):
-                data = project(grp.data, self.tdef, fields)
-                parts.append(data.take(pa.array(pos)))
+                data = grp.data
+                if len(pos) <= 4:  # a few rows: zero-copy slices beat a gather
+                    rows = [data.slice(int(p), 1) for p in pos]
+                    picked = rows[0] if len(rows) == 1 else pa.concat_tables(rows)
+                else:
+                    picked = data.take(pa.array(pos))
+                parts.append(project(picked, self.tdef, fields))
                 order.append(np.nonzero(rowids >= 0)[0][idx])
         local_ids = rowids[rowids < 0]
         if len(local_ids) and self.local is not None:
@@ -304,7 +309,10 @@ class TableView:
                             for f in fields])
         if not parts:
             return schema.empty_table()
-        table = pa.concat_tables([p.cast(schema) for p in parts])
+        if len(parts) == 1 and len(order[0]) == 1:
+            p = parts[0]
+            return p if p.schema == schema else p.cast(schema)
+        table = pa.concat_tables([p.cast(schema) if p.schema != schema else p for p in parts])
         perm = np.argsort(np.concatenate(order), kind="stable")
         return table.take(pa.array(perm))
 

@@ -36,13 +36,15 @@ NULL = pa.null()
 class CExpr:
     """A compiled expression: result type, evaluator, and whether it is constant."""
 
-    __slots__ = ("fn", "type", "const", "_sql")
+    __slots__ = ("fn", "type", "const", "_sql", "column")
 
-    def __init__(self, fn: Fn, type: pa.DataType, const: bool = False, sql: Any = "") -> None:
+    def __init__(self, fn: Fn, type: pa.DataType, const: bool = False, sql: Any = "",
+                 column: str | None = None) -> None:
         self.fn = fn
         self.type = type
         self.const = const
         self._sql = sql  # a string, or the sqlglot node rendered only when asked (EXPLAIN)
+        self.column = column  # the field read, when the expression is a plain column
 
     @property
     def sql(self) -> str:
@@ -215,7 +217,7 @@ class ExprCompiler:
             info, depth = self.scope.resolve(name, table)
         f = info.field
         if depth == 0:
-            return CExpr(lambda t, c: t.column(f), info.type, False, node)
+            return CExpr(lambda t, c: t.column(f), info.type, False, node, column=f)
         typ = info.type
         return CExpr(lambda t, c: c.outer[f], typ, False, node)
 

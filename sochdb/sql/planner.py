@@ -335,6 +335,7 @@ class Planner:
             keep = [CExpr(lambda t, c, f=col.field: t.column(f), col.type, False, col.name)
                     for col in out_cols]
             op = Project(op, keep, out_cols)
+        _mark_point_query(op)
         return op
 
     def _expand_stars(self, items: list[exp.Expression], scope: Scope) -> list[exp.Expression]:
@@ -396,6 +397,15 @@ class Planner:
                 if matches:
                     return matches[0]
             raise
+
+
+def _mark_point_query(op: Operator) -> None:
+    """Give ``Project(IndexLookup)`` of plain columns a fast path (see PointQuery)."""
+    from sochdb.sql.operators.scan import IndexLookup, PointQuery
+    if isinstance(op, Project) and type(op.child) is IndexLookup and \
+            op.child.predicate is None and not op.child.with_rowids and \
+            all(e.column is not None for e in op.exprs):
+        op.point = PointQuery(op.child, [e.column for e in op.exprs])
 
 
 def constant(value: Any) -> CExpr:

@@ -26,7 +26,25 @@ class Result:
         self.message = message
         self.statement = statement
         self._tuples: list[tuple] | None = None
+        self._types: list[pa.DataType] | None = None
         self._pos = 0
+
+    @classmethod
+    def from_rows(cls, rows: list[tuple], columns: list[str],
+                  types: list[pa.DataType]) -> "Result":
+        """A query result already in Python rows (point lookups); Arrow is built on demand."""
+        r = cls(None, columns)
+        r._tuples = rows
+        r._types = types
+        return r
+
+    def _materialize(self) -> pa.Table | None:
+        if self._table is None and self._tuples is not None and self._types is not None:
+            cols = list(zip(*self._tuples)) if self._tuples else [[] for _ in self._types]
+            self._table = pa.table([pa.array(list(c), type=t) for c, t in
+                                    zip(cols, self._types)],
+                                   names=[f"c{i}" for i in range(len(self._types))])
+        return self._table
 
     # -- shape ---------------------------------------------------------------------------
 
@@ -37,6 +55,7 @@ class Result:
     @property
     def description(self) -> list[tuple] | None:
         """PEP 249 description: (name, type_code, None, None, None, None, None) per column."""
+        self._materialize()
         if self._table is None or not self._columns:
             return None
         from sochdb.sql.types import sql_type_name
@@ -46,11 +65,15 @@ class Result:
     @property
     def types(self) -> list[str]:
         from sochdb.sql.types import sql_type_name
+        if self._types is not None:
+            return [sql_type_name(t) for t in self._types]
         if self._table is None:
             return []
         return [sql_type_name(f.type) for f in self._table.schema]
 
     def __len__(self) -> int:
+        if self._tuples is not None:
+            return len(self._tuples)
         return self._table.num_rows if self._table is not None else 0
 
     def __bool__(self) -> bool:
@@ -104,6 +127,7 @@ class Result:
 
     def arrow(self) -> pa.Table:
         """The result as a pyarrow.Table with the result's column names."""
+        self._materialize()
         if self._table is None:
             return pa.table({})
         if self._table.schema.names != self._columns:

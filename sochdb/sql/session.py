@@ -169,6 +169,12 @@ class Session:
 
     def _query(self, stmt: exp.Expression, ctx: StmtCtx) -> Result:
         op = self._plan(stmt, ctx)
+        point = getattr(op, "point", None)
+        if point is not None:
+            rows = point.run(ctx.exec_ctx())
+            if rows is not None:
+                return Result.from_rows(rows, [c.name for c in op.columns],
+                                        [c.type for c in op.columns])
         table = op.execute(ctx.exec_ctx())
         return Result(table, [c.name for c in op.columns])
 

@@ -47,6 +47,7 @@ class Project(Operator):
         self.children = (child,)
         self.exprs = exprs
         self.columns = columns
+        self.point = None  # a PointQuery when this is a key lookup of plain columns
 
     def execute(self, ctx: "ExecContext") -> pa.Table:
         t = self.child.execute(ctx)

@@ -133,6 +133,40 @@ class IndexLookup(TableScan):
             f" filter: {self.predicate.sql}" if self.predicate is not None else "")
 
 
+class PointQuery:
+    """``SELECT columns FROM t WHERE key = value``: rows straight from the index as Python
+    values, skipping Arrow for the one or few rows a key lookup returns."""
+
+    def __init__(self, lookup: IndexLookup, fields: list[str]) -> None:
+        self.lookup = lookup
+        self.tdef = lookup.tdef
+        by_field = dict(zip((c.field for c in lookup.columns), lookup.physical))
+        self.physical = [by_field[f] for f in fields]
+
+    def run(self, ctx: "ExecContext") -> list[tuple] | None:
+        """The rows, or None when the general path must run (own writes to the table)."""
+        txn = ctx.txn
+        if self.tdef.id in txn.tables:
+            return None
+        store = txn.stores.get(self.tdef.id)
+        if store is None:
+            return []
+        vals = []
+        for e in self.lookup.key_exprs:
+            v = e.fn(None, ctx)
+            if not v.is_valid:
+                return []
+            vals.append(v.as_py())
+        key = _normalize(vals[0] if len(vals) == 1 else tuple(vals))
+        txn.read_tables.add(self.tdef.id)
+        out = []
+        for rid in store.index(self.lookup.key_fields).get(key):
+            row = store.fetch(rid, txn.snap, self.tdef, self.physical)
+            if row is not None:
+                out.append(row)
+        return out
+
+
 def _normalize(key: Any) -> Any:
     # Index keys are Python values from Arrow; floats equal to ints must find int keys.
     if isinstance(key, float) and key.is_integer():
