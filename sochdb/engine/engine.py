@@ -202,6 +202,8 @@ class Engine:
         """Make ``txn`` durable and visible; return its LSN (the snapshot LSN if read-only)."""
         txn.check_open()
         self._check_open()
+        if txn.pending:
+            txn.flush()
         if not txn.has_writes:
             self.end(txn, "committed")
             return txn.snap

@@ -82,6 +82,35 @@ class LocalTable:
         return not self.inserts and not self.deleted_committed and not self.deleted_local
 
 
+class PendingRows:
+    """Rows buffered by the single-row INSERT fast path, not yet turned into Arrow."""
+
+    __slots__ = ("tdef", "rows", "keys")
+
+    def __init__(self, tdef: TableDef) -> None:
+        self.tdef = tdef
+        self.rows: list[tuple] = []
+        self.keys: dict[tuple[str, ...], set] = {}
+
+    def add(self, row: tuple, keys: list[tuple[tuple[str, ...], tuple]]) -> None:
+        self.rows.append(row)
+        for fields, key in keys:
+            if None not in key:
+                self.keys.setdefault(fields, set()).add(key[0] if len(key) == 1 else key)
+
+    def keys_for(self, fields: tuple[str, ...]) -> set:
+        return self.keys.get(fields, _EMPTY)
+
+    def table(self) -> pa.Table:
+        cols = list(zip(*self.rows))
+        return pa.table([pa.array(list(c), type=col.type) for c, col in
+                         zip(cols, self.tdef.columns)],
+                        names=[c.field for c in self.tdef.columns])
+
+
+_EMPTY: frozenset = frozenset()
+
+
 class TxnState:
     """The engine side of one transaction."""
 
@@ -102,6 +131,7 @@ class TxnState:
         self._temp_rowid = -1
         self.kv_reads: set[bytes] | None = None  # filled under serializable isolation
         self.read_tables: set[int] = set()
+        self.pending: dict[int, PendingRows] = {}
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -112,8 +142,23 @@ class TxnState:
 
     @property
     def has_writes(self) -> bool:
-        return bool(self.kv_writes or self.catalog_ops
+        return bool(self.kv_writes or self.catalog_ops or self.pending
                     or any(not t.empty for t in self.tables.values()))
+
+    def pending_rows(self, tdef: TableDef) -> PendingRows:
+        p = self.pending.get(tdef.id)
+        if p is None or p.tdef is not tdef:
+            self.flush(tdef.id)
+            p = self.pending[tdef.id] = PendingRows(tdef)
+        return p
+
+    def flush(self, table_id: int | None = None) -> None:
+        """Turn buffered fast-path rows into an Arrow batch of the transaction."""
+        ids = list(self.pending) if table_id is None else [table_id]
+        for tid in ids:
+            p = self.pending.pop(tid, None)
+            if p is not None and p.rows:
+                self._insert(p.tdef, p.table())
 
     # -- KV ------------------------------------------------------------------------------
 
@@ -157,11 +202,23 @@ class TxnState:
         return lt
 
     def view(self, tdef: TableDef) -> "TableView":
+        if self.pending:
+            self.flush(tdef.id)
+        self.read_tables.add(tdef.id)
+        return TableView(self, tdef)
+
+    def view_for_check(self, tdef: TableDef) -> "TableView":
+        """A view that leaves fast-path rows buffered (they are checked separately)."""
         self.read_tables.add(tdef.id)
         return TableView(self, tdef)
 
     def insert(self, tdef: TableDef, data: pa.Table) -> np.ndarray:
         """Buffer rows (physical columns of ``tdef``); return their temporary rowids."""
+        if self.pending:
+            self.flush(tdef.id)
+        return self._insert(tdef, data)
+
+    def _insert(self, tdef: TableDef, data: pa.Table) -> np.ndarray:
         n = data.num_rows
         rids = np.arange(self._temp_rowid, self._temp_rowid - n, -1, dtype=np.int64)
         self._temp_rowid -= n
@@ -170,10 +227,14 @@ class TxnState:
         return rids
 
     def delete(self, tdef: TableDef, rowids: np.ndarray) -> None:
+        if self.pending:
+            self.flush(tdef.id)
         if len(rowids):
             self.local(tdef.id).add_deletes(np.asarray(rowids, dtype=np.int64))
 
     def set_catalog(self, catalog: Catalog, op: dict) -> None:
+        if self.pending:
+            self.flush()
         self.catalog = catalog
         self.catalog_ops.append(op)
 

@@ -41,6 +41,7 @@ class Session:
         self.failed = False
         self.interrupt_event = threading.Event()
         self._plans: OrderedDict[tuple, tuple] = OrderedDict()
+        self._fast: dict[tuple, tuple] = {}
         self._lock = threading.RLock()
 
     @property
@@ -50,6 +51,10 @@ class Session:
     # -- entry points --------------------------------------------------------------------
 
     def execute(self, sql: str, params: Any = None, txn: "Transaction | None" = None) -> Result:
+        if params is None and sql[:16].lstrip()[:6].upper() == "INSERT":
+            fast = self._fast_insert(sql, txn)
+            if fast is not None:
+                return fast
         stmts = parse(sql)
         if not stmts:
             return Result(message="OK", statement="EMPTY")
@@ -76,6 +81,49 @@ class Session:
         with self._lock:
             return self._in_txn(txn, lambda state: executemany(self, stmts[0], seq_of_params,
                                                                state))
+
+    def _fast_insert(self, sql: str, txn: "Transaction | None") -> Result | None:
+        """One-row literal INSERT without sqlglot and without Arrow (see fastpath.py)."""
+        from sochdb.sql.fastpath import FastInsert, parse_insert
+        parsed = parse_insert(sql)
+        if parsed is None or (txn is None and self.explicit is not None and self.failed):
+            return None
+        table, cols, values = parsed
+        with self._lock:
+            autocommit = txn is None and self.explicit is None
+            engine = self.db._engine
+            state = txn.state if txn is not None else (
+                self.explicit.state if self.explicit is not None else engine.begin())
+            try:
+                state.check_open()
+                tdef = state.catalog.get(table)
+                if tdef is None or not FastInsert.applicable(tdef, self):
+                    row = plan = None
+                else:
+                    key = (id(state.catalog), table.lower(), tuple(cols) if cols else None)
+                    hit = self._fast.get(key)
+                    if hit is None or hit[1] is not state.catalog:
+                        try:
+                            hit = self._fast[key] = (FastInsert(tdef, cols, self),
+                                                     state.catalog)
+                        except (ValueError, Error):
+                            hit = None
+                    plan = hit[0] if hit is not None else None
+                    row = plan.row(values) if plan is not None else None
+                done = row is not None and plan.insert(state, row)
+            except Error:
+                if autocommit:
+                    engine.abort(state)
+                elif txn is None:
+                    self.failed = True
+                raise
+            if not done:
+                if autocommit:
+                    engine.abort(state)
+                return None
+            if autocommit:
+                engine.commit(state)
+        return Result(message="1 row inserted", rowcount=1, statement="INSERT")
 
     # -- statements ----------------------------------------------------------------------
 
@@ -297,6 +345,8 @@ def _dialect_settings(name: str) -> Settings:
 
 
 def _savepoint(state: "TxnState"):
+    if state.pending:
+        state.flush()
     tables = {tid: (len(lt.inserts), len(lt.deleted_committed), set(lt.deleted_local))
               for tid, lt in state.tables.items()}
     return (tables, state.catalog, len(state.catalog_ops))
