@@ -82,6 +82,13 @@ def plan_windows(planner: Planner, op: Operator, comp: ExprCompiler, items, orde
     Returns:
         The Window operator and a copy of ``comp`` whose replacements map each window call
         node to its output column, for the select list and ORDER BY.
+
+    Example: ``SELECT g, SUM(x) OVER (PARTITION BY g ORDER BY t), RANK() OVER (ORDER BY x)
+    FROM t`` sorts twice, once per group::
+
+        Project g, SUM(x) OVER (PARTITION BY g ORDER BY t), RANK() OVER (ORDER BY x)
+          Window sum OVER (PARTITION BY g ORDER BY t); rank OVER (ORDER BY x)
+            TableScan t [g, x, t]
     """
     windows = collect_windows(list(items) + list(order_items))
     if named is None:
