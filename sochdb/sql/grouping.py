@@ -33,6 +33,11 @@ def _walk_aggs(node: exp.Expression, out: list[exp.Expression]) -> None:
         return
     if isinstance(node, exp.Window):
         fn = node.this
+        while isinstance(fn, (exp.IgnoreNulls, exp.RespectNulls)):
+            fn = fn.this
+        if isinstance(fn, exp.Filter):  # SUM(x) FILTER (WHERE ...) OVER (...)
+            _walk_aggs(fn.expression, out)
+            fn = fn.this
         for child in (fn.iter_expressions() if fn is not None else []):
             _walk_aggs(child, out)
         for key in ("partition_by", "order"):
