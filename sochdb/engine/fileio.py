@@ -21,19 +21,33 @@ class AppendFile:
     def __init__(self, fs: "FileSystem", path: str) -> None:
         self.fs = fs
         self.path = path
-        self._f: BinaryIO = open(path, "ab", buffering=0)
+        self._f: BinaryIO = fs._raw_open(path, "ab")
         self.size = self._f.seek(0, os.SEEK_END)
 
     def write(self, data: bytes) -> None:
-        self.fs.write(self._f, self.path, data)
+        try:
+            self.fs.write(self._f, self.path, data)
+        except BaseException:
+            self._measure()  # a failed write may still have added part of ``data``
+            raise
         self.size += len(data)
 
     def sync(self) -> None:
         self.fs.fsync(self._f.fileno(), self.path)
 
     def truncate(self, size: int) -> None:
-        self._f.truncate(size)
+        try:
+            self.fs.truncate(self._f, self.path, size)
+        except BaseException:
+            self._measure()
+            raise
         self.size = size
+
+    def _measure(self) -> None:
+        try:
+            self.size = os.fstat(self._f.fileno()).st_size
+        except (OSError, ValueError):  # closed by a crash: nothing will use it again
+            pass
 
     def close(self) -> None:
         if not self._f.closed:
@@ -41,16 +55,56 @@ class AppendFile:
 
 
 class FileSystem:
-    """Real file operations; errors become OperationalError naming the path."""
+    """Real file operations; errors become OperationalError naming the path.
+
+    The ``_raw_*`` methods are the only places that call the operating system, so a test twin
+    (``sochdb.engine.faults.FaultyFileSystem``) overrides just those and every error path
+    above them runs exactly as in production.
+    """
+
+    # -- raw operating-system calls (overridden by the fault-injecting twin) -------------
+
+    def _raw_open(self, path: str, mode: str) -> BinaryIO:
+        return open(path, mode, buffering=0)
+
+    def _raw_write(self, f: BinaryIO, path: str, data: memoryview) -> int:
+        return f.write(data)
+
+    def _raw_fsync(self, fd: int, path: str) -> None:
+        os.fdatasync(fd)
+
+    def _raw_fsync_dir(self, fd: int, path: str) -> None:
+        os.fsync(fd)
+
+    def _raw_rename(self, src: str, dst: str) -> None:
+        os.replace(src, dst)
+
+    def _raw_remove(self, path: str) -> None:
+        os.remove(path)
+
+    def _raw_truncate(self, f: BinaryIO, path: str, size: int) -> None:
+        f.truncate(size)
+
+    def _raw_read(self, path: str) -> bytes:
+        with open(path, "rb") as f:
+            return f.read()
+
+    # -- the engine's operations ---------------------------------------------------------
 
     def open_append(self, path: str) -> AppendFile:
-        return AppendFile(self, path)
+        try:
+            return AppendFile(self, path)
+        except OSError as e:
+            raise OperationalError(f"cannot open {path}: {os.strerror(e.errno or 0)}",
+                                   path=path, errno=e.errno) from e
 
     def write(self, f: BinaryIO, path: str, data: bytes) -> None:
         view = memoryview(data)
         try:
             while view:
-                n = f.write(view)
+                n = self._raw_write(f, path, view)
+                if n is None:  # non-blocking file with nothing written: not ours
+                    n = 0
                 view = view[n:]
         except OSError as e:
             raise OperationalError(f"write to {path} failed: {os.strerror(e.errno or 0)}",
@@ -58,25 +112,42 @@ class FileSystem:
 
     def fsync(self, fd: int, path: str) -> None:
         try:
-            os.fdatasync(fd)
+            self._raw_fsync(fd, path)
         except OSError as e:
             raise OperationalError(f"fsync of {path} failed: {os.strerror(e.errno or 0)}",
                                    path=path, errno=e.errno) from e
 
     def fsync_dir(self, path: str) -> None:
-        fd = os.open(path, os.O_RDONLY)
         try:
-            os.fsync(fd)
+            fd = os.open(path, os.O_RDONLY)
         except OSError as e:
-            raise OperationalError(f"fsync of directory {path} failed", path=path) from e
+            raise OperationalError(f"cannot open directory {path}: {os.strerror(e.errno or 0)}",
+                                   path=path, errno=e.errno) from e
+        try:
+            self._raw_fsync_dir(fd, path)
+        except OSError as e:
+            raise OperationalError(f"fsync of directory {path} failed: "
+                                   f"{os.strerror(e.errno or 0)}", path=path,
+                                   errno=e.errno) from e
         finally:
             os.close(fd)
 
+    def truncate(self, f: BinaryIO, path: str, size: int) -> None:
+        try:
+            self._raw_truncate(f, path, size)
+        except OSError as e:
+            raise OperationalError(f"truncate of {path} failed: {os.strerror(e.errno or 0)}",
+                                   path=path, errno=e.errno) from e
+
     def write_file(self, path: str, data: bytes, sync: bool = True) -> None:
         """Write a new file completely (segments are written once, never modified)."""
-        with open(path, "wb") as f:
+        try:
+            f = self._raw_open(path, "wb")
+        except OSError as e:
+            raise OperationalError(f"cannot create {path}: {os.strerror(e.errno or 0)}",
+                                   path=path, errno=e.errno) from e
+        with f:
             self.write(f, path, data)
-            f.flush()
             if sync:
                 self.fsync(f.fileno(), path)
 
@@ -90,19 +161,30 @@ class FileSystem:
 
     def rename(self, src: str, dst: str) -> None:
         try:
-            os.replace(src, dst)
+            self._raw_rename(src, dst)
         except OSError as e:
-            raise OperationalError(f"rename {src} -> {dst} failed: {e.strerror}") from e
+            raise OperationalError(f"rename {src} -> {dst} failed: {e.strerror}",
+                                   path=dst, errno=e.errno) from e
 
     def read_bytes(self, path: str) -> bytes:
-        with open(path, "rb") as f:
-            return f.read()
+        """The whole file; FileNotFoundError passes through (callers decide what missing
+        means), other failures become OperationalError."""
+        try:
+            return self._raw_read(path)
+        except FileNotFoundError:
+            raise
+        except OSError as e:
+            raise OperationalError(f"read of {path} failed: {os.strerror(e.errno or 0)}",
+                                   path=path, errno=e.errno) from e
 
     def remove(self, path: str) -> None:
         try:
-            os.remove(path)
+            self._raw_remove(path)
         except FileNotFoundError:
             pass
+        except OSError as e:
+            raise OperationalError(f"cannot remove {path}: {os.strerror(e.errno or 0)}",
+                                   path=path, errno=e.errno) from e
 
     def listdir(self, path: str) -> list[str]:
         try:
@@ -115,6 +197,9 @@ class FileSystem:
 
     def exists(self, path: str) -> bool:
         return os.path.exists(path)
+
+    def size(self, path: str) -> int:
+        return os.path.getsize(path)
 
 
 class DirectoryLock:

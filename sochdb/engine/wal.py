@@ -8,6 +8,10 @@ Frame layout (little-endian)::
 A file starts with the 8-byte magic ``SOCHWAL1``. On replay a damaged *final* record is a torn
 write and is cut off; damage followed by more data is corruption and raises CorruptionError
 naming the file and offset. Imports fileio and errors only.
+
+A failed append (ENOSPC, EIO, a failed fsync) is cut back off the file before the error is
+reported, and a writer whose cut failed repairs the file before its next append, so a record
+that was not acknowledged never sits in front of one that is.
 """
 
 from __future__ import annotations
@@ -118,6 +122,7 @@ class WalWriter:
         self.sync_mode = sync_mode
         self.seq = seq
         self.file = self._open(seq)
+        self._good = self.file.size  # end of the last complete record
         self.bytes_written = 0
         self._dirty = False
         self._lock = threading.Lock()
@@ -131,10 +136,20 @@ class WalWriter:
     def _open(self, seq: int) -> AppendFile:
         path = os.path.join(self.wal_dir, wal_file_name(seq))
         f = self.fs.open_append(path)
-        if f.size == 0:
-            f.write(MAGIC)
-            f.sync()
-            self.fs.fsync_dir(self.wal_dir)
+        try:
+            if f.size < len(MAGIC):  # new, or left half-made by a failed rotation
+                if f.size:
+                    f.truncate(0)
+                f.write(MAGIC)
+                f.sync()
+                self.fs.fsync_dir(self.wal_dir)
+        except Exception:
+            f.close()
+            try:  # replay would accept it, but leave no half-made file behind
+                self.fs.remove(path)
+            except Exception:  # noqa: BLE001 - the original error matters more
+                pass
+            raise
         return f
 
     @property
@@ -145,20 +160,23 @@ class WalWriter:
         """Write one record; return its size. Durable on return under sync_mode='full'."""
         frame = encode_frame(lsn, payload)
         with self._lock:
-            start = self.file.size
+            start = self._good
+            if self.file.size != start:  # an earlier failure could not cut its record off
+                self.file.truncate(start)
             try:
                 self.file.write(frame)
                 if self.sync_mode == "full":
                     self.file.sync()
                 else:
                     self._dirty = True
-            except BaseException:
+            except Exception:
                 # Never leave half a record behind a record that a later commit appends.
                 try:
                     self.file.truncate(start)
-                except OSError:
+                except Exception:  # noqa: BLE001 - retried before the next append
                     pass
                 raise
+            self._good = self.file.size
         self.bytes_written += len(frame)
         return len(frame)
 
@@ -176,14 +194,20 @@ class WalWriter:
                 time.sleep(NORMAL_SYNC_WINDOW_S)
 
     def rotate(self) -> int:
-        """Start a new WAL file; return the sequence number of the new file."""
+        """Start a new WAL file; return the sequence number of the new file.
+
+        The new file is made (magic written, synced, directory synced) before the old one is
+        let go, so a failure leaves the writer appending to the old file as before.
+        """
         with self._lock:
             if self.sync_mode != "off":
                 self.file.sync()
             self._dirty = False
+            new = self._open(self.seq + 1)
             self.file.close()
+            self.file = new
+            self._good = new.size
             self.seq += 1
-            self.file = self._open(self.seq)
         return self.seq
 
     def close(self) -> None:
@@ -197,13 +221,19 @@ class WalWriter:
 
 
 def replay(fs: FileSystem, wal_dir: str) -> Iterator[ReplayedRecord]:
-    """Yield every good record of every WAL file in order, cutting off a torn tail."""
+    """Yield every good record of every WAL file in order, cutting off a torn tail.
+
+    The tail may be torn in the last file that holds records: files after it can only be
+    fresh ones (magic alone, or part of it) made by a rotation just before the crash.
+    """
     files = list_wal_files(fs, wal_dir)
+    sizes = [fs.size(path) for _, path in files]
+    last = max((i for i, n in enumerate(sizes) if n > len(MAGIC)), default=len(files) - 1)
     for i, (_seq, path) in enumerate(files):
-        is_last = i == len(files) - 1
+        is_last = i >= last
         records, end = read_wal_file(fs, path, is_last)
         yield from records
-        if is_last and end < os.path.getsize(path):
+        if is_last and end < sizes[i]:
             f = fs.open_append(path)
             try:
                 f.truncate(max(end, len(MAGIC)) if end else 0)
