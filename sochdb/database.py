@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from typing import Any, Iterator, Mapping, Sequence
 
 from sochdb.config import Config
 from sochdb.engine.engine import MEMORY, Engine
 from sochdb.engine.fileio import FileSystem
-from sochdb.errors import ProgrammingError
 from sochdb.kv.paths import path_key
 from sochdb.kv.store import KVSnapshot, merge_sources, prefix_end
 from sochdb.transaction import Transaction, as_bytes, check_bytes
@@ -33,6 +33,7 @@ class Database:
         self._plugins = None
         self._vectors = None
         self._registry: dict = {}
+        self._sessions: weakref.WeakSet = weakref.WeakSet()  # for interrupt()
         if engine.extra.get("plugins"):  # triggers stored with the database fire from the start
             from sochdb.plugins import PluginRegistry
             self._plugins = PluginRegistry(_store=engine)
@@ -162,16 +163,14 @@ class Database:
     # -- transactions --------------------------------------------------------------------
 
     def transaction(self, isolation: str | None = None) -> Transaction:
-        """Begin a transaction: use it with ``with`` or call commit()/abort()."""
-        state = self._engine.begin()
-        level = isolation or self._engine.config.isolation
-        if level == "serializable":
-            state.kv_reads = set()
-        elif level != "snapshot":
-            self._engine.end(state, "aborted")
-            raise ProgrammingError(f"isolation must be 'snapshot' or 'serializable', "
-                                   f"not {isolation!r}")
-        return Transaction(self, state)
+        """Begin a transaction: use it with ``with`` or call commit()/abort().
+
+        ``isolation`` is ``"snapshot"`` (the default, or the config's ``isolation``) or
+        ``"serializable"``: commit then also fails with TransactionConflictError when
+        anything the transaction read (tables it scanned, keys it looked up, KV keys and
+        ranges) was written by a transaction that committed after it started, which rules
+        out write skew."""
+        return Transaction(self, self._engine.begin(isolation=isolation))
 
     begin_transaction = transaction
 
@@ -184,13 +183,22 @@ class Database:
                 if self._sql_session is None:
                     from sochdb.sql.session import Session
                     self._sql_session = Session(self)
+                    self._sessions.add(self._sql_session)
         return self._sql_session
 
     def session(self):
         """A separate SQL session (its own BEGIN/COMMIT state and settings), as a connection
         in other databases; servers give one to each client."""
         from sochdb.sql.session import Session
-        return Session(self)
+        s = Session(self)
+        self._sessions.add(s)
+        return s
+
+    def interrupt(self) -> None:
+        """Cancel the SQL statements running right now in every session of this database
+        (from another thread): each fails with QueryInterruptedError and has no effect."""
+        for s in list(self._sessions):
+            s.interrupt()
 
     def execute_sql(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None):
         """Run one SQL statement (or a script of several) and return its Result."""
@@ -251,6 +259,21 @@ class Database:
     def checkpoint(self) -> int:
         """Write everything to segment files and trim the WAL; return the LSN it covers."""
         return self._engine.checkpoint()
+
+    def verify(self) -> list[str]:
+        """Check the database's integrity; return the problems found (an empty list when
+        healthy). ``PRAGMA integrity_check`` runs the same checks: WAL and manifest
+        checksums, segment checksums and Arrow footers, row counts, index consistency, and
+        PRIMARY KEY / UNIQUE / NOT NULL over the visible rows."""
+        from sochdb.engine.verify import verify
+        return verify(self._engine)
+
+    def backup(self, path: str | os.PathLike) -> int:
+        """Write a consistent copy of the database to the new directory ``path`` while
+        other threads keep writing; return the LSN the copy holds. The copy opens with
+        ``Database.open(path)`` like any database."""
+        from sochdb.engine.backup import backup
+        return backup(self._engine, os.fspath(path))
 
     def stats(self) -> dict[str, Any]:
         """Runtime statistics (the guide's keys plus a few more)."""

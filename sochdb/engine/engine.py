@@ -25,8 +25,8 @@ from sochdb.engine.fileio import DirectoryLock, FileSystem
 from sochdb.engine.segment import SegmentRef, read_segment, write_segment
 from sochdb.engine.table import MAX_LSN, ROWID, RowGroup, TableStore, project
 from sochdb.engine.transaction import TxnState
-from sochdb.errors import (ConstraintError, DatabaseError, OperationalError, ProgrammingError,
-                           TransactionConflictError)
+from sochdb.errors import (ConstraintError, CorruptionError, DatabaseError, OperationalError,
+                           ProgrammingError, TransactionConflictError)
 from sochdb.kv.store import MAX_RUNS, RUN_THRESHOLD, KVState, Run, merge_runs
 
 MEMORY = ":memory:"
@@ -71,6 +71,10 @@ class Engine:
         self.extra: dict[str, Any] = {}  # persisted side data of upper layers (plugins)
         self.listeners: list[Any] = []  # called with (lsn, txn) after each commit
         self._checkpoint_hooks: list[Any] = []
+        self.checkpoint_error: OperationalError | None = None  # last failed automatic one
+        # table id -> LSN of the last commit that changed its rows or definition, for the
+        # read-set validation of serializable transactions
+        self.table_lsn: dict[int, int] = {}
 
     # -- paths ---------------------------------------------------------------------------
 
@@ -150,8 +154,15 @@ class Engine:
             self.counters.bytes_read += len(rec.payload)
             if rec.lsn <= self.last_lsn:
                 continue
-            ops = records.decode_payload(rec.payload, f"{rec.path} at offset {rec.offset}")
-            self._apply_decoded(rec.lsn, ops)
+            where = f"{rec.path} at offset {rec.offset}"
+            ops = records.decode_payload(rec.payload, where)
+            try:
+                self._apply_decoded(rec.lsn, ops)
+            except (KeyError, ValueError, TypeError, IndexError, AttributeError,
+                    pa.ArrowException) as e:
+                raise CorruptionError(f"commit record in {where} cannot be applied: "
+                                      f"{type(e).__name__}: {e}", path=rec.path,
+                                      offset=rec.offset) from e
             self.last_lsn = rec.lsn
         files = wal.list_wal_files(fs, self.wal_dir)
         seq = files[-1][0] if files else man.wal_seq
@@ -183,13 +194,20 @@ class Engine:
 
     # -- transactions --------------------------------------------------------------------
 
-    def begin(self, register: bool = True) -> TxnState:
+    def begin(self, register: bool = True, isolation: str | None = None) -> TxnState:
+        """Start a transaction at the current LSN; ``isolation`` defaults to the config's."""
         self._check_open()
+        level = isolation or self.config.isolation
+        if level not in ("snapshot", "serializable"):
+            raise ProgrammingError(f"isolation must be 'snapshot' or 'serializable', "
+                                   f"not {isolation!r}")
         with self._lock:
             txn = TxnState(self, next(self._txn_ids), self.last_lsn, self.kv, self.catalog,
                            self.stores)
             if register:
                 self.active[txn.id] = txn.snap
+        if level == "serializable":
+            txn.make_serializable()
         return txn
 
     def end(self, txn: TxnState, status: str) -> None:
@@ -337,6 +355,68 @@ class Engine:
                 raise conflict(f"a row of {tname.name if tname else tid!r} it updates or "
                                f"deletes was changed")
         self._check_unique_at_commit(txn, conflict)
+        if txn.serializable:
+            self._check_reads(txn, conflict)
+
+    def _check_reads(self, txn: TxnState, conflict) -> None:
+        """Serializable validation: nothing ``txn`` read may have changed since its snapshot.
+
+        Scanned tables must have no newer commit at all; index lookups must match no row
+        version created or deleted after the snapshot (which also catches phantoms, since the
+        hash index holds every version not yet vacuumed, and vacuum keeps every version a
+        running transaction may need); rows fetched by rowid must not be deleted since; KV
+        keys and ranges must hold no newer write.
+        """
+        snap = txn.snap
+
+        def name(tid: int) -> str:
+            t = txn.catalog.by_id(tid) or txn.base_catalog.by_id(tid)
+            return repr(t.name) if t is not None else f"#{tid}"
+
+        changed = self.table_lsn
+        for tid in txn.read_tables:
+            if changed.get(tid, 0) > snap:
+                raise conflict(f"table {name(tid)} that it read was written")
+        for (tid, fields), keys in txn.read_keys.items():
+            if changed.get(tid, 0) <= snap or tid in txn.read_tables:
+                continue
+            store = self.stores.get(tid)
+            if store is None:
+                raise conflict(f"table {name(tid)} that it read was dropped")
+            idx = store.index(fields)
+            rids = [r for k in keys for r in idx.get(k)]
+            if rids and self._any_changed(store, np.asarray(rids, dtype=np.int64), snap, True):
+                raise conflict(f"rows of {name(tid)} that it looked up were written")
+        for tid, parts in txn.read_rows.items():
+            if changed.get(tid, 0) <= snap or tid in txn.read_tables:
+                continue
+            store = self.stores.get(tid)
+            if store is None:
+                raise conflict(f"table {name(tid)} that it read was dropped")
+            if self._any_changed(store, np.unique(np.concatenate(parts)), snap, False):
+                raise conflict(f"rows of {name(tid)} that it read were changed")
+        if txn.kv_ranges:
+            state = self.kv
+            newer = state.all_runs_since(snap)
+            mem = state.mem
+            for lo, hi in txn.kv_ranges:
+                for run in newer:
+                    if run.source(lo, hi)[0]:
+                        raise conflict("a key in the range it scanned was written")
+                if mem.max_lsn > snap:
+                    keys, _ = mem.source(lo, hi, MAX_LSN)
+                    if any(mem.latest_lsn(k) > snap for k in keys):
+                        raise conflict("a key in the range it scanned was written")
+
+    @staticmethod
+    def _any_changed(store: TableStore, rowids: np.ndarray, snap: int, created: bool) -> bool:
+        for grp, _idx, pos in store.locate(rowids):
+            d = grp.deleted[pos]
+            if ((d > snap) & (d != MAX_LSN)).any():
+                return True
+            if created and (grp.created[pos] > snap).any():
+                return True
+        return False
 
     def _check_unique_at_commit(self, txn: TxnState, conflict) -> None:
         from sochdb.engine.table import HashIndex
@@ -373,20 +453,25 @@ class Engine:
                kv_dict: dict | None = None) -> None:
         for op in catalog_ops:
             self._apply_catalog(op)
+            if op["op"] in ("table", "drop"):
+                self.table_lsn[op["def"]["id"] if op["op"] == "table" else op["id"]] = lsn
         if kv_keys:
             if len(kv_keys) >= RUN_THRESHOLD:
                 writes = kv_dict if kv_dict is not None else dict(zip(kv_keys, kv_values))
                 self.kv = self.kv.with_run(Run.from_writes(writes, lsn))
             else:
                 self.kv.mem.apply(kv_keys, kv_values, lsn, keep_versions)
+        table_lsn = self.table_lsn
         for tid, rids in deletes:
             store = self.stores.get(tid)
             if store is not None:
                 store.delete(store.locate(rids), lsn)
+                table_lsn[tid] = lsn
         for tid, data, rids in inserts:
             store = self.stores.get(tid)
             if store is not None:
                 store.append(data, rids, lsn)
+                table_lsn[tid] = lsn
 
     def _apply_catalog(self, op: dict) -> None:
         kind = op["op"]
@@ -417,9 +502,16 @@ class Engine:
     # -- checkpoint ----------------------------------------------------------------------
 
     def _maybe_checkpoint(self) -> None:
+        """Checkpoint once the WAL outgrows the memtable budget. The commit that triggers it
+        is already durable, so an I/O failure here is kept in ``checkpoint_error`` and the
+        checkpoint retried after a later commit, never reported as that commit failing."""
         w = self._wal
         if w is not None and w.size > self.config.memtable_size_bytes:
-            self.checkpoint()
+            try:
+                self.checkpoint()
+                self.checkpoint_error = None
+            except OperationalError as e:
+                self.checkpoint_error = e
 
     def checkpoint(self) -> int:
         """Write changed row groups and KV runs to segments, publish a new manifest, trim the
@@ -436,14 +528,16 @@ class Engine:
             kv_refs = self._checkpoint_kv(lsn, min_snap, sync)
             for hook in self._checkpoint_hooks:
                 hook(lsn)
-            new_seq = (self._wal.seq + 1) if self._wal is not None else 1
+            if sync:  # the new segments' directory entries must outlive a power loss too
+                self.fs.fsync_dir(self.segment_dir)
+            # Rotate before publishing: a manifest may only name a WAL file that exists, and
+            # commits after a failed publish then land in a file the old manifest replays.
+            new_seq = self._wal.rotate() if self._wal is not None else 1
             man = manifest_io.Manifest(
                 checkpoint_lsn=lsn, next_rowid=self.next_rowid, next_segment=self._next_segment,
                 wal_seq=new_seq, catalog=self.catalog.to_json(), tables=table_refs, kv=kv_refs,
                 extra=self.extra)
             self.counters.bytes_written += manifest_io.store(self.fs, self.path, man, sync=sync)
-            if self._wal is not None:
-                self._wal.rotate()
             for seq, path in wal.list_wal_files(self.fs, self.wal_dir):
                 if seq < new_seq:
                     self.fs.remove(path)

@@ -3,6 +3,10 @@
 A transaction reads the state captured at its start (LSN, KV state, catalog, table stores)
 plus its own writes, which stay in this object until ``Engine.commit`` turns them into one WAL
 record. Rows inserted here carry negative temporary rowids until commit assigns real ones.
+
+Under ``isolation="serializable"`` the transaction also records what it read, and commit
+validates that nothing of it changed since the snapshot: whole tables for scans, (columns,
+key) pairs for index lookups, rowids for fetches by rowid, keys and key ranges for KV reads.
 Imports the engine's data structures, never the SQL layer.
 """
 
@@ -129,9 +133,23 @@ class TxnState:
         self.catalog_ops: list[dict] = []
         self.status = "active"
         self._temp_rowid = -1
-        self.kv_reads: set[bytes] | None = None  # filled under serializable isolation
-        self.read_tables: set[int] = set()
         self.pending: dict[int, PendingRows] = {}
+        # Read sets, filled only under serializable isolation (see the module docstring).
+        self.serializable = False
+        self.kv_reads: set[bytes] | None = None
+        self.kv_ranges: list[tuple[bytes | None, bytes | None]] = []
+        self.read_tables: set[int] = set()
+        self.read_keys: dict[tuple[int, tuple[str, ...]], set] = {}
+        self.read_rows: dict[int, list[np.ndarray]] = {}
+
+    def make_serializable(self) -> None:
+        self.serializable = True
+        self.kv_reads = set()
+
+    def note_key_read(self, table_id: int, fields: tuple[str, ...], key: Any) -> None:
+        """Record an index lookup of ``key`` on ``fields`` (a no-op under snapshot isolation)."""
+        if self.serializable:
+            self.read_keys.setdefault((table_id, fields), set()).add(key)
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -188,6 +206,8 @@ class TxnState:
             keys = ks[lo:hi]
             sources.append((keys, list(map(self.kv_writes.__getitem__, keys))))
         sources.extend(KVSnapshot(self.kv_state, self.snap).sources(start, end))
+        if self.serializable:
+            self.kv_ranges.append((start, end))
         return sources
 
     def kv_scan(self, start: bytes | None, end: bytes | None) -> Iterator[tuple[bytes, bytes]]:
@@ -204,12 +224,10 @@ class TxnState:
     def view(self, tdef: TableDef) -> "TableView":
         if self.pending:
             self.flush(tdef.id)
-        self.read_tables.add(tdef.id)
         return TableView(self, tdef)
 
     def view_for_check(self, tdef: TableDef) -> "TableView":
         """A view that leaves fast-path rows buffered (they are checked separately)."""
-        self.read_tables.add(tdef.id)
         return TableView(self, tdef)
 
     def insert(self, tdef: TableDef, data: pa.Table) -> np.ndarray:
@@ -262,6 +280,8 @@ class TableView:
              ) -> Iterator[tuple[pa.Table, np.ndarray | None]]:
         """Yield (physical table of ``fields``, rowids or None) for every visible row."""
         local = self.local
+        if self.txn.serializable:
+            self.txn.read_tables.add(self.tdef.id)
         deletes = local.committed_deletes() if local is not None else None
         need_rids = with_rowids or (deletes is not None and len(deletes) > 0)
         for data, rids in scan_groups(self.captured, self.txn.snap, self.tdef, fields,
@@ -301,6 +321,9 @@ class TableView:
         out_keys: list[Any] = []
         out_rids: list[int] = []
         store = self.store
+        txn = self.txn
+        if txn.serializable:
+            txn.read_keys.setdefault((self.tdef.id, tuple(fields)), set()).update(keys)
         if store is not None and self.captured:
             idx = store.index(fields)
             cand_keys, cand_rids = [], []
@@ -347,6 +370,8 @@ class TableView:
         parts = []
         order = []
         committed = rowids[rowids >= 0]
+        if self.txn.serializable and len(committed):
+            self.txn.read_rows.setdefault(self.tdef.id, []).append(committed)
         if len(committed) and self.store is not None:
             for grp, idx, pos in self.store.locate(committed):
                 data = grp.data

@@ -158,7 +158,7 @@ class PointQuery:
                 return []
             vals.append(v.as_py())
         key = _normalize(vals[0] if len(vals) == 1 else tuple(vals))
-        txn.read_tables.add(self.tdef.id)
+        txn.note_key_read(self.tdef.id, self.lookup.key_fields, key)
         out = []
         for rid in store.index(self.lookup.key_fields).get(key):
             row = store.fetch(rid, txn.snap, self.tdef, self.physical)
