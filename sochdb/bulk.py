@@ -179,7 +179,8 @@ def _resolve(index: VectorIndex | str | os.PathLike) -> VectorIndex:
 
 
 def bulk_query_index(index: VectorIndex | str | os.PathLike, query: Any, k: int = 10,
-                     ef_search: int = 64, *, filter: Callable[[np.ndarray], Any] | None = None,  # noqa: A002
+                     ef_search: int = 64, *,
+                     filter: Callable[[np.ndarray], Any] | None = None,  # noqa: A002
                      allowed_ids: Any = None) -> list[Neighbor] | list[list[Neighbor]]:
     """The ``k`` nearest neighbours of one query vector, or of each row of a 2-D batch.
 

@@ -316,7 +316,7 @@ class VectorIndex:
         if n == 0:
             return new_ids
         check_finite(x, name="vectors")
-        uniq, first, counts = np.unique(new_ids, return_index=True, return_counts=True)
+        uniq, counts = np.unique(new_ids, return_counts=True)
         if uniq.size != n:
             dup = uniq[counts > 1][0]
             where = np.flatnonzero(new_ids == dup)[:2].tolist()

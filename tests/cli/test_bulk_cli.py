@@ -43,7 +43,7 @@ def test_console_script_is_declared():
 
 
 def test_build_query_info_as_in_the_guide(files):
-    tmp, x = files
+    tmp, _ = files
     r = run("build-index", "--input", "embeddings.npy", "--output", "index.hnsw",
             "--dimension", "16", "--max-connections", "16", "--ef-construction", "100",
             "--metric", "cosine", cwd=tmp)

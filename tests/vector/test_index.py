@@ -1,4 +1,4 @@
-"""VectorIndex: exactness against numpy brute force, ids, removal, filters, the .hnsw file, cache."""
+"""VectorIndex: exactness against numpy brute force, ids, removal, filters, .hnsw files, cache."""
 
 from __future__ import annotations
 
