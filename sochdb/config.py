@@ -28,7 +28,8 @@ class Config:
     wal_enabled: bool = True
     sync_mode: str = "normal"
     memtable_size_bytes: int = 64 * 1024 * 1024
-    memory_limit: int | None = None
+    memory_limit: int | None = None  # bytes any one intermediate result of a query may hold
+    statement_timeout: float | None = None  # seconds a SQL statement may run
     isolation: str = "snapshot"
     read_only: bool = False
 
@@ -70,3 +71,8 @@ class Config:
         if lim is not None and (isinstance(lim, bool) or not isinstance(lim, int) or lim <= 0):
             raise ConfigError(f"config 'memory_limit' must be a positive integer of bytes or None;"
                               f" got {lim!r}")
+        t = self.statement_timeout
+        if t is not None and (isinstance(t, bool) or not isinstance(t, (int, float))
+                              or not t > 0):
+            raise ConfigError(f"config 'statement_timeout' must be a positive number of "
+                              f"seconds or None; got {t!r}")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from sochdb.errors import ProgrammingError, QueryInterruptedError
+from sochdb.errors import ProgrammingError, QueryInterruptedError, ResourceLimitError
 
 if TYPE_CHECKING:
     from sochdb.engine.transaction import TxnState
@@ -77,7 +78,12 @@ def _truth(value: Any, name: str) -> bool:
 
 @dataclass
 class ExecContext:
-    """What operators need while running one statement."""
+    """What operators need while running one statement.
+
+    Operators call ``check_interrupt()`` in their loops (``Database.interrupt()`` and the
+    ``statement_timeout`` config end a statement there) and ``check_memory()`` on the tables
+    they build: no single intermediate result may exceed the ``memory_limit`` config.
+    """
 
     txn: "TxnState"
     params: Any = None
@@ -88,11 +94,34 @@ class ExecContext:
     session: Any = None
     interrupt: Any = None
     scans: dict[Any, Any] = field(default_factory=dict)  # table reads shared by subqueries
+    deadline: float | None = None  # time.monotonic() past which the statement stops
+    memory_limit: int | None = None
+
+    def __post_init__(self) -> None:
+        config = getattr(getattr(self.txn, "engine", None), "config", None)
+        if config is None:
+            return
+        if self.memory_limit is None:
+            self.memory_limit = config.memory_limit
+        if self.deadline is None and config.statement_timeout:
+            self.deadline = time.monotonic() + config.statement_timeout
 
     def check_interrupt(self) -> None:
         if self.interrupt is not None and self.interrupt.is_set():
             raise QueryInterruptedError("statement interrupted")
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            timeout = self.txn.engine.config.statement_timeout
+            raise QueryInterruptedError(f"statement cancelled: it ran longer than the "
+                                        f"statement_timeout of {timeout:g} s")
+
+    def check_memory(self, nbytes: int, what: str) -> None:
+        """Fail cleanly when ``what`` would hold more than ``memory_limit`` bytes."""
+        limit = self.memory_limit
+        if limit is not None and nbytes > limit:
+            raise ResourceLimitError(f"{what} needs about {nbytes:,} bytes, more than the "
+                                     f"memory_limit of {limit:,} bytes", limit=limit)
 
     def with_outer(self, values: dict[str, Any]) -> "ExecContext":
         return ExecContext(self.txn, self.params, self.settings, {**self.outer, **values},
-                           {}, self.ctes, self.session, self.interrupt, self.scans)
+                           {}, self.ctes, self.session, self.interrupt, self.scans,
+                           self.deadline, self.memory_limit)

@@ -168,3 +168,43 @@ def test_power_loss_drops_unsynced_file_data(tmp_path):
     assert sorted(os.listdir(d)) == ["MAN", "log"]
     with pytest.raises(SimulatedCrash):
         fs.write_file(str(d / "later"), b"y")
+
+
+@pytest.mark.parametrize("first_crash", ["torn_commit", "unpublished_checkpoint"])
+def test_crash_during_recovery(tmp_path, first_crash):
+    """Crash at every file operation of the recovery that follows a crash, then recover."""
+    import shutil
+    steps, config = SCENARIOS["commit_autocheckpoint"]
+    states, _setup_ops, _marks = reference(tmp_path, steps, config)
+    fs = FaultyFileSystem()
+    db = Database.open(str(tmp_path / "probe"), {"sync_mode": "full", **config}, _fs=fs)
+    base_setup(db)
+    start = fs.count
+    run_steps(steps, db)
+    log = fs.log[start:]
+    abandon(db)
+    if first_crash == "torn_commit":
+        at = 1  # the commit's WAL write, torn in half
+    else:
+        at = 1 + next(i for i, (k, p) in enumerate(log) if k == "create" and "MANIFEST" in p)
+    template = str(tmp_path / "template")
+    crashed, done = crash_run(template, steps, config, at, power_loss=False)
+    assert crashed and done == 0
+    probe = FaultyFileSystem()
+    shutil.copytree(template, str(tmp_path / "count"))
+    abandon(Database.open(str(tmp_path / "count"), _fs=probe))
+    recovery_ops = probe.count
+    assert recovery_ops >= 1
+    for n in range(1, recovery_ops + 1):
+        path = str(tmp_path / f"r{n}")
+        shutil.copytree(template, path)
+        fs = FaultyFileSystem()
+        fs.crash_at(n)
+        try:
+            Database.open(path, _fs=fs)
+        except SimulatedCrash:
+            pass
+        fs.settle(power_loss=True)
+        with Database.open(path) as db:
+            assert db.verify() == [], f"crash at recovery operation {n}"
+            assert state(db) in states[:2]

@@ -51,6 +51,7 @@ class Project(Operator):
 
     def execute(self, ctx: "ExecContext") -> pa.Table:
         t = self.child.execute(ctx)
+        ctx.check_interrupt()
         n = t.num_rows
         arrays = []
         for e, c in zip(self.exprs, self.columns):
@@ -60,7 +61,10 @@ class Project(Operator):
             arrays.append(v)
         if not arrays:
             return t.select([])
-        return pa.table(arrays, names=[c.field for c in self.columns])
+        out = pa.table(arrays, names=[c.field for c in self.columns])
+        if ctx.memory_limit is not None:
+            ctx.check_memory(out.nbytes, "the projected rows")
+        return out
 
     def describe(self) -> str:
         return "Project " + ", ".join(e.sql or c.name for e, c in zip(self.exprs, self.columns))
@@ -124,6 +128,9 @@ class Sort(Operator):
         t = self.child.execute(ctx)
         if t.num_rows <= 1:
             return t
+        ctx.check_interrupt()
+        if ctx.memory_limit is not None:
+            ctx.check_memory(2 * t.nbytes, f"sorting {t.num_rows:,} rows")
         return t.take(sort_indices(t, self.keys, ctx, self.limit))
 
     def describe(self) -> str:

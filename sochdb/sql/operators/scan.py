@@ -58,6 +58,7 @@ class TableScan(Operator):
         parts = []
         rows = 0
         for data, rids in view.scan(self.physical, with_rowids=self.with_rowids):
+            ctx.check_interrupt()
             if self.with_rowids:
                 data = data.append_column(ROWID_NAME, pa.array(rids))
             data = data.rename_columns(names)
@@ -77,7 +78,10 @@ class TableScan(Operator):
         if rows <= SCAN_CACHE_ROWS:
             # Correlated subqueries re-run their scans once per outer value: read once.
             ctx.scans[key] = (self, table)
-        return table if pred is None else _filter(table, pred, ctx)
+        out = table if pred is None else _filter(table, pred, ctx)
+        if ctx.memory_limit is not None:
+            ctx.check_memory(out.nbytes, f"the rows read from {self.tdef.name}")
+        return out
 
     def describe(self) -> str:
         cols = ", ".join(c.name for c in self.columns if c.name != ROWID_NAME)
@@ -184,6 +188,7 @@ class KVScan(Operator):
         pairs = list(ctx.txn.kv_scan(None, None))
         keys = pa.array([k for k, _ in pairs], pa.binary())
         values = pa.array([v for _, v in pairs], pa.binary())
+        ctx.check_memory(keys.nbytes + values.nbytes, "the scan of __kv")
         return pa.table([keys, values], names=[c.field for c in self.columns])
 
     def describe(self) -> str:
