@@ -122,7 +122,12 @@ class Engine:
         man = manifest_io.load(fs, self.path)
         if man is None:
             man = manifest_io.Manifest()
-        self.catalog = Catalog.from_json(man.catalog) if man.catalog else Catalog()
+        try:
+            self.catalog = Catalog.from_json(man.catalog) if man.catalog else Catalog()
+        except (KeyError, TypeError, ValueError, AttributeError, pa.ArrowException) as e:
+            raise CorruptionError(f"manifest {os.path.join(self.path, manifest_io.NAME)} "
+                                  f"holds an unreadable catalog: {type(e).__name__}: {e}",
+                                  path=self.path) from e
         self.checkpoint_lsn = self.last_lsn = man.checkpoint_lsn
         self.next_rowid = man.next_rowid
         self._next_segment = man.next_segment

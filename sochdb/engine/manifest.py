@@ -43,11 +43,48 @@ class Manifest:
             ok = False
         if not ok:
             raise CorruptionError(f"manifest {path} failed its checksum", path=path)
-        d = json.loads(body)
-        fmt = d.pop("format", None)
+        try:
+            d = json.loads(body)
+        except ValueError as e:  # JSON and UTF-8 errors alike
+            raise CorruptionError(f"manifest {path} is not valid JSON: {e}", path=path) from e
+        fmt = d.pop("format", None) if isinstance(d, dict) else None
         if fmt != FORMAT_VERSION:
             raise CorruptionError(f"manifest {path} has unsupported format {fmt!r}", path=path)
+        problem = _shape_problem(d)
+        if problem:
+            raise CorruptionError(f"manifest {path} is malformed: {problem}", path=path)
         return cls(**d)
+
+
+_INTS = ("checkpoint_lsn", "next_rowid", "next_segment", "wal_seq")
+_REF_KEYS = {"name": str, "size": int, "crc": int, "rows": int}
+
+
+def _shape_problem(d: dict) -> str | None:
+    """What is wrong with the decoded manifest's structure, or None (checksummed data can
+    still be wrong if it was written by another program or a buggy version)."""
+    known = set(_INTS) | {"catalog", "tables", "kv", "extra"}
+    extra_keys = set(d) - known
+    if extra_keys:
+        return f"unknown keys {sorted(extra_keys)}"
+    for k in _INTS:
+        if k in d and (type(d[k]) is not int or d[k] < 0):
+            return f"{k} must be a non-negative integer, not {d[k]!r}"
+    for k, typ in (("catalog", dict), ("tables", dict), ("kv", list), ("extra", dict)):
+        if k in d and not isinstance(d[k], typ):
+            return f"{k} must be a {typ.__name__}"
+    refs = [(r, "first_rowid") for refs in d.get("tables", {}).values()
+            for r in (refs if isinstance(refs, list) else [None])]
+    refs += [(r, "lsn") for r in d.get("kv", [])]
+    if any(not str(t).isdigit() for t in d.get("tables", {})):
+        return "table ids must be integers"
+    for ref, extra in refs:
+        if not isinstance(ref, dict):
+            return f"segment reference {ref!r} is not an object"
+        for key, typ in (*_REF_KEYS.items(), (extra, int)):
+            if type(ref.get(key)) is not typ:
+                return f"segment reference {ref!r} lacks a valid {key!r}"
+    return None
 
 
 def load(fs: FileSystem, db_path: str) -> Manifest | None:

@@ -126,6 +126,7 @@ def decode_payload(payload: bytes, where: str) -> list[tuple[int, Any]]:
                 out.append((tag, json.loads(bytes(body))))
             else:
                 raise ValueError(f"unknown operation tag {tag}")
-    except (ValueError, struct.error, pa.ArrowInvalid, json.JSONDecodeError) as e:
+    except (ValueError, struct.error, pa.ArrowException, OSError, IndexError, KeyError,
+            TypeError) as e:
         raise CorruptionError(f"undecodable commit record in {where}: {e}") from e
     return out
