@@ -130,20 +130,24 @@ def _add_column_def(ctx: StmtCtx, tdef: TableDef, item: exp.ColumnDef, creating:
     col = Column(tdef.next_column_id, cname, typ, sql_type)
     tdef.next_column_id += 1
     tdef.columns.append(col)
-    for k in _constraint_kinds(item):
+    for cc in item.args.get("constraints") or []:
+        k = cc.args.get("kind")
+        cname_given = cc.name or None
         if isinstance(k, exp.NotNullColumnConstraint):
             col.not_null = not k.args.get("allow_null")
         elif isinstance(k, exp.PrimaryKeyColumnConstraint):
             if tdef.primary_key is not None:
                 raise ProgrammingError(f"table {tdef.name} has more than one primary key")
             col.not_null = True
-            tdef.uniques.append(Unique(f"{tdef.name}_pkey", [col.id], primary=True))
+            tdef.uniques.append(Unique(cname_given or f"{tdef.name}_pkey", [col.id],
+                                       primary=True))
         elif isinstance(k, exp.UniqueColumnConstraint):
-            tdef.uniques.append(Unique(f"{tdef.name}_{cname}_key", [col.id]))
+            tdef.uniques.append(Unique(cname_given or f"{tdef.name}_{cname}_key", [col.id]))
         elif isinstance(k, exp.DefaultColumnConstraint):
             col.default = k.this.sql(dialect="duckdb")
         elif isinstance(k, exp.CheckColumnConstraint):
-            tdef.checks.append(Check(f"{tdef.name}_{cname}_check", k.this.sql(dialect="duckdb")))
+            tdef.checks.append(Check(cname_given or f"{tdef.name}_{cname}_check",
+                                     k.this.sql(dialect="duckdb")))
         elif isinstance(k, exp.Reference):
             _add_fk(ctx, tdef, [cname], k, f"{tdef.name}_{cname}_fkey")
         elif isinstance(k, (exp.CollateColumnConstraint, exp.CommentColumnConstraint)):
@@ -376,6 +380,9 @@ def alter_table(ctx: StmtCtx, stmt: exp.Alter) -> Result:
     messages = []
     for action in stmt.args.get("actions") or []:
         if isinstance(action, exp.ColumnDef):
+            if action.args.get("exists") and new.has_column(action.name):
+                messages.append(f"column '{action.name}' already exists")
+                continue
             _alter_add_column(ctx, new, action)
             messages.append(f"column '{action.name}' added")
         elif isinstance(action, exp.Drop):

@@ -32,6 +32,7 @@ class Item:
     alias: str | None
     columns: list[ColumnInfo]
     filters: list[exp.Expression] = field(default_factory=list)
+    names: list[str] | None = None  # every column name, also the pruned ones
 
 
 def split_and(node: exp.Expression | None) -> list[exp.Expression]:
@@ -117,7 +118,8 @@ def plan_from(planner: "Planner", node: exp.Select, outer: Scope | None,
             conjuncts.extend(_join_conditions(planner, items, j, items[joins.index(j) + 1]))
         op = _plan_greedy(planner, items, conjuncts, outer)
     cols = [c for it in items for c in it.columns]
-    return op, Scope(cols, parent=outer)
+    hints = {it.alias: (it.names or [c.name for c in it.columns]) for it in items if it.alias}
+    return op, Scope(cols, parent=outer, tables=hints)
 
 
 def _check_aliases(items: list[Item]) -> None:
@@ -226,7 +228,7 @@ def _plan_table(planner: "Planner", ref: exp.Table, outer: Scope | None,
         # The rowid pseudo-column (SQLite, DuckDB): a stable row identifier, not in SELECT *.
         cols.append(ColumnInfo("rowid", qual, planner.fresh(), _int64(), hidden=True))
         scan.with_rowids = True
-    return Item(scan, qual, cols)
+    return Item(scan, qual, cols, names=tdef.column_names)
 
 
 def _binary():
@@ -261,7 +263,9 @@ def _refs(e: exp.Expression, items: list[Item]) -> set[int] | None:
 
 
 def _scope_of(items: list[Item], idx: set[int], outer: Scope | None) -> Scope:
-    return Scope([c for i, it in enumerate(items) if i in idx for c in it.columns], outer)
+    return Scope([c for i, it in enumerate(items) if i in idx for c in it.columns], outer,
+                 tables={it.alias: it.names or [c.name for c in it.columns]
+                         for i, it in enumerate(items) if i in idx and it.alias})
 
 
 def _equi_sides(e: exp.Expression, items: list[Item]):
@@ -279,7 +283,8 @@ def _push_filters(planner: "Planner", it: Item, preds: list[exp.Expression],
                   outer: Scope | None, index: int, items: list[Item]) -> None:
     if not preds:
         return
-    scope = Scope(it.columns, outer)
+    scope = Scope(it.columns, outer,
+                  tables={it.alias: it.names or []} if it.alias else None)
     comp = planner.compiler(scope, "WHERE")
     op = it.op
     if isinstance(op, TableScan) and not isinstance(op, IndexLookup):

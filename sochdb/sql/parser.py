@@ -33,6 +33,7 @@ _cache: OrderedDict[str, list[exp.Expression]] = OrderedDict()
 _lock = threading.Lock()
 _NULLS = re.compile(r"\bNULLS\s+(FIRST|LAST)\b", re.IGNORECASE)
 _EXPLAIN = re.compile(r"^\s*EXPLAIN\s+(ANALYZE\s+)?", re.IGNORECASE)
+_END = re.compile(r"^\s*END(\s+TRANSACTION)?\s*;?\s*$", re.IGNORECASE)
 
 
 def parse(sql: str) -> list[exp.Expression]:
@@ -58,8 +59,11 @@ def _parse_uncached(sql: str) -> list[exp.Expression]:
             raise ParseError("EXPLAIN takes exactly one statement")
         return [exp.Command(this="EXPLAIN", expression=inner[0],
                             analyze=bool(m.group(1)))]
+    if _END.match(sql):
+        return [exp.Commit()]
     try:
-        stmts = [s for s in sqlglot.parse(sql, read=DuckDB) if s is not None]
+        stmts = [s for s in sqlglot.parse(sql, read=DuckDB)
+                 if s is not None and not isinstance(s, exp.Semicolon)]
     except SqlglotParseError as e:
         raise _convert(e, sql) from None
     except TokenError as e:

@@ -18,7 +18,7 @@ from sqlglot import exp
 from sochdb.errors import BindError, NotSupportedError, ProgrammingError
 from sochdb.sql import types as T
 from sochdb.sql.context import Settings
-from sochdb.sql.expressions import CExpr, ExprCompiler, const_expr, unify
+from sochdb.sql.expressions import CExpr, ExprCompiler, cast_expr, const_expr, unify
 from sochdb.sql.operators import (Distinct, Filter, Limit, Operator, Project, SetOp,
                                   SingleRow, Sort, ValuesScan)
 from sochdb.sql.operators.relational import SortKey
@@ -123,7 +123,11 @@ class Planner:
         raise NotSupportedError(f"unsupported query: {node.sql()[:80]}")
 
     def plan_values(self, node: exp.Values, outer: Scope | None,
-                    names: list[str] | None = None, alias: str | None = None) -> Operator:
+                    names: list[str] | None = None, alias: str | None = None,
+                    targets: list[tuple[pa.DataType, str]] | None = None) -> Operator:
+        """VALUES rows. With ``targets`` (INSERT: each column's type and a description for
+        errors) every value is converted to its column's type on its own, instead of the
+        rows first being unified to one type (7 and 10.5 into TEXT give '7' and '10.5')."""
         rows_ast = node.expressions
         if not rows_ast:
             raise ProgrammingError("VALUES needs at least one row")
@@ -138,11 +142,19 @@ class Planner:
             elif len(items) != width:
                 raise ProgrammingError(f"VALUES rows must all have {width} values; found one "
                                        f"with {len(items)}")
+            if targets is not None and len(items) != len(targets):
+                raise ProgrammingError(f"INSERT has {len(targets)} target columns but a VALUES "
+                                       f"row has {len(items)} values")
             rows.append([comp.compile(x) for x in items])
-        types = []
-        for j in range(width or 0):
-            _, typ = unify([r[j] for r in rows], values=True)
-            types.append(typ if typ != pa.null() else pa.int64())
+        if targets is not None:
+            rows = [[cast_expr(e, typ, what) for e, (typ, what) in zip(r, targets)]
+                    for r in rows]
+            types = [typ for typ, _ in targets]
+        else:
+            types = []
+            for j in range(width or 0):
+                _, typ = unify([r[j] for r in rows], values=True)
+                types.append(typ if typ != pa.null() else pa.int64())
         if names is None:
             tab_alias = node.args.get("alias")
             if tab_alias is not None and tab_alias.columns:
@@ -262,7 +274,8 @@ class Planner:
         from sochdb.sql.windows import has_windows, plan_qualify, plan_windows
 
         where = node.args.get("where")
-        op, scope = plan_from(self, node, outer, where.this if where is not None else None)
+        op, scope = self._plan_from_with_aliases(node, outer,
+                                                 where.this if where is not None else None)
 
         items = self._expand_stars(node.expressions, scope)
         order = node.args.get("order")
@@ -338,6 +351,25 @@ class Planner:
         _mark_point_query(op)
         return op
 
+    def _plan_from_with_aliases(self, node: exp.Select, outer: Scope | None,
+                                where: exp.Expression | None):
+        """plan_from, letting WHERE name a select-list alias that is not a column (DuckDB
+        and SQLite allow ``SELECT a * 10 AS x FROM t WHERE x > 5``)."""
+        from sochdb.sql.from_clause import plan_from
+        aliases = {i.alias.lower(): i.this for i in node.expressions
+                   if isinstance(i, exp.Alias) and not i.find(exp.AggFunc, exp.Window)}
+        for _ in range(len(aliases) + 1):
+            try:
+                return plan_from(self, node, outer, where)
+            except BindError as e:
+                name = str(e.details.get("column") or "").lower()
+                if where is None or e.details.get("table") or name not in aliases or not any(
+                        isinstance(c, exp.Column) and not c.table and c.name.lower() == name
+                        for c in where.find_all(exp.Column)):
+                    raise
+                where = substitute_alias(where, name, aliases[name])
+        return plan_from(self, node, outer, where)
+
     def _expand_stars(self, items: list[exp.Expression], scope: Scope) -> list[exp.Expression]:
         out = []
         for it in items:
@@ -390,13 +422,28 @@ class Planner:
                 return matches[0]
         try:
             return comp.compile(target)
-        except BindError:
+        except BindError as e:
             if isinstance(target, exp.Column) and not target.table:
                 low = target.name.lower()
                 matches = [c for c in out_cols if c.name.lower() == low]
                 if matches:
                     return matches[0]
+            # An expression over select-list aliases (DuckDB, SQLite): ORDER BY total + 1
+            name = str(e.details.get("column") or "").lower()
+            aliases = {i.alias.lower(): i.this for i in items if isinstance(i, exp.Alias)}
+            if name in aliases and not e.details.get("table"):
+                return self._order_expr(substitute_alias(target, name, aliases[name]), items,
+                                        exprs, out_cols, comp, distinct)
             raise
+
+
+def substitute_alias(tree: exp.Expression, name: str, value: exp.Expression) -> exp.Expression:
+    """A copy of ``tree`` with unqualified column ``name`` replaced by ``value``."""
+    def swap(n: exp.Expression) -> exp.Expression:
+        if isinstance(n, exp.Column) and not n.table and n.name.lower() == name:
+            return exp.Paren(this=value.copy())
+        return n
+    return tree.transform(swap)
 
 
 def _mark_point_query(op: Operator) -> None:

@@ -31,9 +31,13 @@ class ColumnInfo:
 class Scope:
     """The columns visible to an expression, with the enclosing query's scope as parent."""
 
-    def __init__(self, columns: list[ColumnInfo], parent: "Scope | None" = None) -> None:
+    def __init__(self, columns: list[ColumnInfo], parent: "Scope | None" = None,
+                 tables: dict[str, list[str]] | None = None) -> None:
         self.columns = columns
         self.parent = parent
+        # alias -> every column name of that table, including ones the query does not read
+        # (they are pruned from ``columns``): used for messages and alias checks only.
+        self.tables = tables or {}
         self.outer_refs: dict[str, ColumnInfo] = {}
         self._by_name: dict[str, list[ColumnInfo]] = {}
         for c in columns:
@@ -76,15 +80,27 @@ class Scope:
             chain.append(scope)
             scope = scope.parent
             depth += 1
-        known = [c.name for c in self.columns]
+        hints = self._all_tables()
+        known = [c.name for c in self.all_columns()] + [n for ns in hints.values() for n in ns]
         if table is not None:
-            tables = sorted({c.table for c in self.all_columns() if c.table})
-            if table.lower() not in tables:
+            t = table.lower()
+            tables = sorted({c.table for c in self.all_columns() if c.table} | set(hints))
+            if t not in tables:
                 raise BindError(f"unknown table or alias {table!r} in {table}.{name}"
                                 f"{suggest(table, tables)}", table=table, column=name)
-            known = [c.name for c in self.all_columns() if c.table == table.lower()]
-        raise BindError(f"unknown column {table + '.' if table else ''}{name!r}"
-                        f"{suggest(name, known)}", column=name)
+            known = [c.name for c in self.all_columns() if c.table == t] + hints.get(t, [])
+            raise BindError(f"unknown column {name!r} in {table}"
+                            f"{suggest(name, known)}", table=table, column=name)
+        raise BindError(f"unknown column {name!r}{suggest(name, known)}", column=name)
+
+    def _all_tables(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        scope: Scope | None = self
+        while scope is not None:
+            for k, v in scope.tables.items():
+                out.setdefault(k, v)
+            scope = scope.parent
+        return out
 
     def all_columns(self) -> list[ColumnInfo]:
         out = list(self.columns)

@@ -179,6 +179,11 @@ class Session:
     def run(self, stmt: exp.Expression, params: Any, state: "TxnState", sql: str) -> Result:
         ctx = StmtCtx(state, params, self.settings, self)
         try:
+            with_ = stmt.args.get("with_") if isinstance(
+                stmt, (exp.Insert, exp.Update, exp.Delete)) else None
+            if with_ is not None:
+                from sochdb.sql.ctes import push_ctes
+                ctx.cte_frames = [push_ctes(ctx.planner(), with_, None)]
             if isinstance(stmt, _QUERY_TYPES):
                 return self._query(stmt, ctx)
             if isinstance(stmt, exp.Insert):

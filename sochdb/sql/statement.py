@@ -23,6 +23,7 @@ class StmtCtx:
     settings: Settings
     session: "Session"
     _param_planner: Planner | None = None
+    cte_frames: list | None = None  # WITH before INSERT / UPDATE / DELETE
 
     def param_planner(self) -> Planner:
         """One planner per statement for numbering ``?`` placeholders in text order."""
@@ -31,7 +32,10 @@ class StmtCtx:
         return self._param_planner
 
     def planner(self) -> Planner:
-        return Planner(self.txn.catalog, self.settings, self.params, self.session.registry)
+        p = Planner(self.txn.catalog, self.settings, self.params, self.session.registry)
+        if self.cte_frames:
+            p.cte_frames = list(self.cte_frames)
+        return p
 
     def exec_ctx(self) -> ExecContext:
         return ExecContext(self.txn, self.params, self.settings, session=self.session,

@@ -92,7 +92,51 @@ def compile_exists(c: ExprCompiler, node: exp.Exists) -> CExpr:
 
 def compile_in_subquery(c: ExprCompiler, node: exp.In) -> CExpr:
     query = node.args["query"]
+    if isinstance(node.this, exp.Tuple):
+        return _row_in(c, node.this, query, node)
     return compile_quantified(c, node.this, query, "=", "any", node)
+
+
+def _row_in(c: ExprCompiler, left: exp.Tuple, query: exp.Expression, node) -> CExpr:
+    """(a, b) IN (SELECT x, y ...): a hash join of the outer rows with the distinct rows of
+    the subquery; a row with a NULL part and no match is NULL."""
+    values = [c.compile(x) for x in left.expressions]
+    inner = query.this if isinstance(query, exp.Subquery) else query
+    sub = _plan(c, inner)
+    if len(sub.op.columns) != len(values):
+        raise ProgrammingError(f"{node.sql()}: the subquery returns {len(sub.op.columns)} "
+                               f"columns for a row value of {len(values)}")
+    if sub.outer_refs:
+        raise NotSupportedError("a correlated subquery with a row value IN is not supported")
+    types = [T.common_type(v.type, col.type) for v, col in zip(values, sub.op.columns)]
+    names = [f"k{i}" for i in range(len(values))]
+
+    def fn(t, ctx):
+        key = ("rowin", id(sub))
+        right = ctx.cache.get(key)
+        if right is None:
+            res = sub.op.execute(ctx)
+            cols = [T.cast(res.column(i), typ) for i, typ in enumerate(types)]
+            right = pa.table(cols, names=names)
+            right = right.group_by(names, use_threads=False).aggregate([])
+            has_null = any(col.null_count for col in right.columns)
+            right = ctx.cache[key] = (right.append_column("__hit", pa.array(
+                np.ones(right.num_rows, dtype=bool))), has_null)
+        right, has_null = right
+        n = t.num_rows if t is not None else 1
+        cols = [T.cast(to_array(materialize(v.fn(t, ctx), n, v.type), n), typ)
+                for v, typ in zip(values, types)]
+        left_t = pa.table(cols + [pa.array(np.arange(n))], names=names + ["__i"])
+        joined = left_t.join(right, keys=names, join_type="left outer")
+        hit = np.zeros(n, dtype=bool)
+        idx = joined.column("__i").to_numpy()
+        hit[idx] = pc.fill_null(joined.column("__hit"), False).to_numpy(zero_copy_only=False)
+        any_null = np.zeros(n, dtype=bool)
+        for col in cols:
+            any_null |= col.is_null().to_numpy(zero_copy_only=False)
+        out = pa.array(hit, mask=(~hit) & (any_null | has_null))
+        return out
+    return CExpr(fn, BOOL, False, node)
 
 
 def compile_quantified(c: ExprCompiler, left: exp.Expression, query: exp.Expression, op: str,

@@ -70,18 +70,18 @@ class Aggregate(Operator):
             keys = [all_keys[i] for i in gs]
             specs = [AggSpec(**{**vars(s), "extra": dict(s.extra)}) for s in self.specs]
             res = run_aggregate(work, keys, specs)
-            if not keys and n == 0 and self.keys:
-                res = res.slice(0, 0) if False else res
+            # The grand total set () is one row even when nothing is aggregated.
+            rows = res.num_rows if keys or specs else 1
             cols = []
             for i, f in enumerate(all_keys):
                 if f in keys:
                     cols.append(res.column(f))
                 else:
-                    cols.append(pa.nulls(res.num_rows, self.keys[i].type))
+                    cols.append(pa.nulls(rows, self.keys[i].type))
             cols += [res.column(s.out) for s in self.specs]
             mask = sum(1 << (len(all_keys) - 1 - i) for i in range(len(all_keys))
                        if i not in gs)
-            cols.append(pa.array([mask] * res.num_rows, pa.int64()))
+            cols.append(pa.array([mask] * rows, pa.int64()))
             parts.append(pa.table(cols, names=all_keys + [s.out for s in self.specs]
                                   + [self.grouping_field]))
         return self._finish(pa.concat_tables(parts))
