@@ -17,6 +17,10 @@ import pyarrow.compute as pc
 from sochdb.errors import NotSupportedError, ProgrammingError
 from sochdb.sql import types as T
 
+#: Hash aggregations of at least this many rows run on all cores. Smaller ones stay on one
+#: thread so that their groups come out in order of first appearance.
+THREADED_ROWS = 1 << 16
+
 # name -> (arrow hash function or None for a numpy finisher, fixed result type or None)
 AGGREGATES: dict[str, str | None] = {
     "count": "count", "count_star": "count_all", "sum": "sum", "avg": "mean", "mean": "mean",
@@ -142,7 +146,8 @@ def run_aggregate(table: pa.Table, keys: list[str], specs: list[AggSpec]) -> pa.
         work = work.append_column("__row", pa.array(np.arange(work.num_rows, dtype=np.int64)))
         native.append(("__row", "list", None))
     aggs = [(a, f) if o is None else (a, f, o) for a, f, o in native]
-    grouped = work.group_by(keys, use_threads=False).aggregate(aggs)
+    threads = work.num_rows >= THREADED_ROWS and not need_groups
+    grouped = work.group_by(keys, use_threads=threads).aggregate(aggs)
     names = grouped.schema.names
     # Arrow names outputs "<field>_<function>"; the native specs come first, in order.
     key_cols = [grouped.column(k) for k in keys]

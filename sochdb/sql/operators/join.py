@@ -17,6 +17,7 @@ from sochdb.errors import ResourceLimitError
 from sochdb.sql import types as T
 from sochdb.sql.expressions import CExpr, materialize, to_array
 from sochdb.sql.operators.base import Operator
+from sochdb.sql.operators.join_pairs import Pairs, equi_pairs
 from sochdb.sql.scope import ColumnInfo
 
 if TYPE_CHECKING:
@@ -24,6 +25,10 @@ if TYPE_CHECKING:
 
 #: A cross product larger than this many rows is refused rather than exhausting memory.
 MAX_CROSS_ROWS = 200_000_000
+#: Join outputs up to this many rows keep the left order (then right order) when the matching
+#: did not already produce it; larger ones are not sorted (SQL promises no order, and a sort
+#: of millions of pairs costs more than the join).
+ORDER_ROWS = 1 << 18
 
 
 class Join(Operator):
@@ -53,7 +58,8 @@ class Join(Operator):
     def execute(self, ctx: "ExecContext") -> pa.Table:
         lt = self.left.execute(ctx)
         rt = self.right.execute(ctx)
-        li, ri = self._pairs(lt, rt, ctx)
+        pairs = self._pairs(lt, rt, ctx)
+        li, ri, ordered = pairs.left, pairs.right, pairs.ordered
         if self.residual is not None and len(li):
             both = _combine(_take(lt, pa.array(li)), _take(rt, pa.array(ri)))
             mask = self.residual.fn(both, ctx)
@@ -69,13 +75,14 @@ class Join(Operator):
             matched[li] = True
             rows = np.nonzero(matched if kind == "semi" else ~matched)[0]
             return _take(lt, pa.array(rows))
-        if kind in ("left", "full"):
+        if kind in ("left", "full") and not (pairs.strict and len(li) == lt.num_rows):
             seen = np.zeros(lt.num_rows, dtype=bool)
             seen[li] = True
             missing = np.nonzero(~seen)[0]
             if len(missing):
                 li = np.concatenate([li, missing])
                 ri = np.concatenate([ri, np.full(len(missing), -1)])
+                ordered = False
         if kind in ("right", "full"):
             seen = np.zeros(rt.num_rows, dtype=bool)
             seen[ri[ri >= 0]] = True
@@ -83,13 +90,16 @@ class Join(Operator):
             if len(missing):
                 li = np.concatenate([li, np.full(len(missing), -1)])
                 ri = np.concatenate([ri, missing])
-        if self.preserve_order and len(li) > 1:
+        if self.preserve_order and not ordered and 1 < len(li) <= ORDER_ROWS:
             # Left rows in their order, each with its matches in right order; rows with no
             # left side (RIGHT/FULL) at the end in right order.
             lk = np.where(li < 0, lt.num_rows, li)
             order = np.lexsort((ri, lk))
             li, ri = li[order], ri[order]
-        left_part = _take(lt, pa.array(li, mask=li < 0))
+        if pairs.strict and len(li) == lt.num_rows:  # every left row once, in order
+            left_part = lt
+        else:
+            left_part = _take(lt, pa.array(li, mask=li < 0))
         right_part = _take(rt, pa.array(ri, mask=ri < 0))
         out = _combine(left_part, right_part)
         for target, (a, b) in self.coalesce_fields.items():
@@ -97,16 +107,16 @@ class Join(Operator):
             out = out.set_column(i, target, pc.coalesce(out.column(a), out.column(b)))
         return out
 
-    def _pairs(self, lt: pa.Table, rt: pa.Table, ctx) -> tuple[np.ndarray, np.ndarray]:
+    def _pairs(self, lt: pa.Table, rt: pa.Table, ctx) -> Pairs:
         nl, nr = lt.num_rows, rt.num_rows
         if nl == 0 or nr == 0:
-            return np.empty(0, np.int64), np.empty(0, np.int64)
+            return Pairs(np.empty(0, np.int64), np.empty(0, np.int64), True, True)
         if not self.left_keys:
             if nl * nr > MAX_CROSS_ROWS:
                 raise ResourceLimitError(f"a join without equality conditions would produce "
                                          f"{nl * nr:,} rows; add a join condition")
-            return (np.repeat(np.arange(nl, dtype=np.int64), nr),
-                    np.tile(np.arange(nr, dtype=np.int64), nl))
+            return Pairs(np.repeat(np.arange(nl, dtype=np.int64), nr),
+                         np.tile(np.arange(nr, dtype=np.int64), nl), True)
         lcols, rcols = [], []
         for i, (a, b) in enumerate(zip(self.left_keys, self.right_keys)):
             typ = T.common_type(a.type, b.type)
@@ -118,15 +128,8 @@ class Join(Operator):
                 vb = vb.dictionary_decode()
             lcols.append(va)
             rcols.append(vb)
-        names = [f"k{i}" for i in range(len(lcols))]
-        lk = pa.table(lcols + [pa.array(np.arange(nl, dtype=np.int64))], names=names + ["__l"])
-        rk = pa.table(rcols + [pa.array(np.arange(nr, dtype=np.int64))], names=names + ["__r"])
-        joined = lk.join(rk, keys=names, join_type="inner", use_threads=True)
-        li = joined.column("__l").to_numpy()
-        ri = joined.column("__r").to_numpy()
-        if not self.preserve_order or self.kind in ("semi", "anti"):
-            return li, ri
-        return li, ri
+        return equi_pairs(lcols, rcols, left_outer=self.kind == "left" and
+                          self.residual is None)
 
 
 def _take(t: pa.Table, idx: pa.Array) -> pa.Table:

@@ -1,0 +1,127 @@
+"""Equi-join matching: (left row, right row) index pairs for key columns of a common type.
+
+When one side's single key is unique (a primary or dimension key, the usual case), every row of
+the other side has at most one match, found with one vectorized lookup: a direct-address table
+in numpy for integers of a small range, else ``pyarrow.compute.index_in``. The pairs then come
+out in the probing side's order without a sort. Everything else goes through Arrow's hash
+join. Imports numpy and pyarrow only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+#: A direct-address table is used for integer keys whose range is at most this many slots
+#: (and at most a few slots per key), 8 bytes each.
+MAX_LUT_SLOTS = 1 << 25
+
+
+@dataclass
+class Pairs:
+    """Matching rows. ``ordered``: sorted by left row, then right row (the output order).
+    ``strict``: additionally every left row appears at most once."""
+
+    left: np.ndarray
+    right: np.ndarray
+    ordered: bool
+    strict: bool = False
+
+
+def _flat(a: pa.Array | pa.ChunkedArray) -> pa.Array:
+    if isinstance(a, pa.ChunkedArray):
+        return a.combine_chunks() if a.num_chunks != 1 else a.chunk(0)
+    return a
+
+
+def is_unique(keys: pa.Array) -> bool:
+    """No non-NULL key occurs twice (NULL keys never match, so they do not count)."""
+    valid = len(keys) - keys.null_count
+    if valid <= 1:
+        return True
+    return pc.count_distinct(keys, mode="only_valid").as_py() == valid
+
+
+def lookup(probe: pa.Array, build: pa.Array) -> np.ndarray:
+    """For each probe key, the position of the equal key in ``build`` (unique keys), or -1."""
+    t = build.type
+    if (pa.types.is_signed_integer(t) or t in (pa.uint8(), pa.uint16(), pa.uint32())) and \
+            len(build) > build.null_count:
+        lo, hi = (x.as_py() for x in pc.min_max(build).values())
+        span = hi - lo + 1
+        if span <= MAX_LUT_SLOTS and span <= 8 * len(build) + 1024:
+            return _lut_lookup(probe, build, lo, span)
+    pos = pc.index_in(probe, value_set=build, skip_nulls=True)
+    return pc.fill_null(pos, -1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+
+
+def _lut_lookup(probe: pa.Array, build: pa.Array, lo: int, span: int) -> np.ndarray:
+    lut = np.full(span + 1, -1, dtype=np.int64)  # the last slot answers out-of-range keys
+    if build.null_count:
+        valid = np.flatnonzero(build.is_valid().to_numpy(zero_copy_only=False))
+        bvals = pc.drop_null(build).to_numpy()
+    else:
+        valid = np.arange(len(build), dtype=np.int64)
+        bvals = build.to_numpy()
+    lut[bvals.astype(np.int64) - lo] = valid
+    if probe.null_count:
+        probe = pc.fill_null(probe, pa.scalar(lo, probe.type))
+        nulls = True
+    else:
+        nulls = False
+    idx = probe.to_numpy().astype(np.int64) - lo
+    out_of_range = (idx < 0) | (idx >= span)
+    if out_of_range.any():
+        idx[out_of_range] = span
+    pos = lut[idx]
+    if nulls:
+        pos[~_flat(probe).is_valid().to_numpy(zero_copy_only=False)] = -1
+    return pos
+
+
+def _unique_side(lk: pa.Array, rk: pa.Array) -> str | None:
+    """Which side ('right' or 'left') has unique keys; the smaller side is checked first."""
+    first, second = (("right", rk), ("left", lk)) if len(rk) <= len(lk) else \
+        (("left", lk), ("right", rk))
+    if is_unique(first[1]):
+        return first[0]
+    # The larger side is checked only when it is not much larger (a cheap hash pass then).
+    if len(second[1]) <= 4 * len(first[1]) and is_unique(second[1]):
+        return second[0]
+    return None
+
+
+def equi_pairs(lcols: list, rcols: list, left_outer: bool = False) -> Pairs:
+    """Pairs of rows whose key columns are all equal (NULL keys match nothing).
+
+    With ``left_outer`` and a unique right key, every left row is returned once, with -1 as
+    the right row when nothing matches (the LEFT JOIN output order, no sort needed).
+    """
+    if len(lcols) == 1:
+        lk, rk = _flat(lcols[0]), _flat(rcols[0])
+        if pa.types.is_dictionary(lk.type):
+            lk = lk.dictionary_decode()
+        if pa.types.is_dictionary(rk.type):
+            rk = rk.dictionary_decode()
+        side = _unique_side(lk, rk)
+        if side == "right":
+            pos = lookup(lk, rk)
+            if left_outer:
+                return Pairs(np.arange(len(lk), dtype=np.int64), pos, True, True)
+            li = np.flatnonzero(pos >= 0)
+            return Pairs(li, pos[li], True, True)
+        if side == "left":
+            pos = lookup(rk, lk)
+            ri = np.flatnonzero(pos >= 0)
+            li = pos[ri]
+            return Pairs(li, ri, False)
+    names = [f"k{i}" for i in range(len(lcols))]
+    nl = len(lcols[0])
+    nr = len(rcols[0])
+    lk_t = pa.table(lcols + [pa.array(np.arange(nl, dtype=np.int64))], names=names + ["__l"])
+    rk_t = pa.table(rcols + [pa.array(np.arange(nr, dtype=np.int64))], names=names + ["__r"])
+    joined = lk_t.join(rk_t, keys=names, join_type="inner", use_threads=True)
+    return Pairs(joined.column("__l").to_numpy(), joined.column("__r").to_numpy(), False)
