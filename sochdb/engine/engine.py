@@ -175,10 +175,10 @@ class Engine:
             self._wal = wal.WalWriter(fs, self.wal_dir, seq, self.config.sync_mode)
 
     def _loader(self, ref: SegmentRef):
-        def load() -> pa.Table:
+        def load(columns: list[str] | None = None) -> pa.Table:
             self.counters.cache_misses += 1
             self.counters.bytes_read += ref.size
-            return read_segment(self.fs, self.segment_dir, ref)
+            return read_segment(self.fs, self.segment_dir, ref, columns)
         return load
 
     def _apply_decoded(self, lsn: int, ops: list[tuple[int, Any]]) -> None:

@@ -2,7 +2,8 @@
 
 A segment is written once at checkpoint and never modified. Its CRC32 and size are recorded in
 the manifest, and a segment whose bytes do not match raises CorruptionError naming the file
-before Arrow ever parses it. Imports pyarrow, fileio and errors.
+before Arrow ever parses it. A reader may ask for some columns only: the others' buffers are
+then never decompressed. Imports pyarrow, fileio and errors.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import os
 import zlib
 from dataclasses import dataclass
+from typing import Sequence
 
 import pyarrow as pa
 
@@ -46,7 +48,12 @@ def write_segment(fs: FileSystem, directory: str, name: str, table: pa.Table,
     return SegmentRef(name, len(data), zlib.crc32(data), table.num_rows)
 
 
-def read_segment(fs: FileSystem, directory: str, ref: SegmentRef) -> pa.Table:
+def read_segment(fs: FileSystem, directory: str, ref: SegmentRef,
+                 columns: Sequence[str] | None = None) -> pa.Table:
+    """The segment's rows: all columns, or those of ``columns`` that it holds (in file order).
+
+    The whole file is checksummed either way; only the chosen columns are decompressed.
+    """
     path = os.path.join(directory, ref.name)
     try:
         data = fs.read_bytes(path)
@@ -56,7 +63,13 @@ def read_segment(fs: FileSystem, directory: str, ref: SegmentRef) -> pa.Table:
         raise CorruptionError(f"segment file {path} failed its checksum "
                               f"(expected {ref.size} bytes, crc {ref.crc:#010x})", path=path)
     try:
-        table = pa.ipc.open_file(pa.py_buffer(data)).read_all()
+        buf = pa.py_buffer(data)
+        reader = pa.ipc.open_file(buf)
+        if columns is not None:
+            wanted = set(columns)
+            fields = [i for i, name in enumerate(reader.schema.names) if name in wanted]
+            reader = pa.ipc.open_file(buf, options=pa.ipc.IpcReadOptions(included_fields=fields))
+        table = reader.read_all()
     except (pa.ArrowInvalid, OSError) as e:
         raise CorruptionError(f"segment file {path} is not a readable Arrow file: {e}",
                               path=path) from e

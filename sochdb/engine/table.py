@@ -28,15 +28,21 @@ ROW_GROUP_ROWS = 1 << 17
 _MAX_CHUNKS = 64
 
 
+_ALLOC_LOCK = threading.Lock()
+
+
 class RowGroup:
     """One horizontal slice of a table. ``n`` rows are committed; arrays may have spare room.
 
-    A group read from a segment is loaded lazily: its data and rowids are read on first use
-    (a cache miss), while its version arrays exist from the start so deletes can be stamped.
+    A group read from a segment is loaded lazily, column by column: a scan decompresses only
+    the columns it reads (``select``), rowids are read when first needed, and the whole group
+    when ``data`` is used. Its version arrays cost no memory until a delete is stamped (the
+    created LSNs are untouched zero pages, the deleted LSNs are allocated on first use).
     """
 
-    __slots__ = ("_data", "n", "_rowids", "created", "deleted", "ndeleted", "max_created",
-                 "segment", "dirty", "sealed", "min_delete_lsn", "_loader", "first_rowid")
+    __slots__ = ("_data", "_cols", "_absent", "n", "_rowids", "created", "_deleted",
+                 "ndeleted", "max_created", "segment", "dirty", "sealed", "min_delete_lsn",
+                 "_loader", "first_rowid")
 
     def __init__(self, data: pa.Table | None, rowids: np.ndarray | None, created_lsn: int,
                  segment: SegmentRef | None = None, n: int | None = None,
@@ -44,6 +50,8 @@ class RowGroup:
                  ) -> None:
         n = data.num_rows if data is not None else int(n or 0)
         self._data = data
+        self._cols: dict[str, pa.ChunkedArray] = {}
+        self._absent: frozenset[str] = frozenset()
         self.n = n
         cap = max(n, 16)
         self._rowids: np.ndarray | None = None
@@ -51,8 +59,9 @@ class RowGroup:
             self._rowids = np.empty(cap, dtype=np.int64)
             self._rowids[:n] = rowids
         self.first_rowid = int(rowids[0]) if rowids is not None and n else int(first_rowid or 0)
-        self.created = np.full(cap, created_lsn, dtype=np.int64)
-        self.deleted = np.full(cap, MAX_LSN, dtype=np.int64)
+        self.created = np.zeros(cap, dtype=np.int64) if created_lsn == 0 else \
+            np.full(cap, created_lsn, dtype=np.int64)
+        self._deleted = None if data is None else np.full(cap, MAX_LSN, dtype=np.int64)
         self.ndeleted = 0
         self.min_delete_lsn = MAX_LSN
         self.max_created = created_lsn
@@ -65,13 +74,51 @@ class RowGroup:
     def loaded(self) -> bool:
         return self._data is not None
 
+    @property
+    def deleted(self) -> np.ndarray:
+        d = self._deleted
+        if d is None:
+            with _ALLOC_LOCK:  # a reader and the writer must end up with the same array
+                d = self._deleted
+                if d is None:
+                    d = self._deleted = np.full(len(self.created), MAX_LSN, dtype=np.int64)
+        return d
+
+    @deleted.setter
+    def deleted(self, value: np.ndarray) -> None:
+        self._deleted = value
+
+    def _set_rowids(self, table: pa.Table) -> None:
+        rids = np.empty(len(self.created), dtype=np.int64)
+        rids[:self.n] = table.column(ROWID).to_numpy()
+        self._rowids = rids
+
     def _load(self) -> None:
         table = self._loader()  # type: ignore[misc]
-        rowids = table.column(ROWID).to_numpy()
-        rids = np.empty(len(self.created), dtype=np.int64)
-        rids[:self.n] = rowids
-        self._rowids = rids
+        if self._rowids is None:
+            self._set_rowids(table)
         self._data = table.drop_columns([ROWID])
+        self._cols = {}
+
+    def select(self, fields: Sequence[str]) -> pa.Table:
+        """The stored data with at least those of ``fields`` that it holds (columns added to
+        the table after the group was written are left out). An unloaded segment group reads
+        just the missing columns; a loaded group returns all of its data."""
+        if self._data is not None or self._loader is None:
+            return self.data
+        cols = self._cols
+        missing = [f for f in dict.fromkeys(fields)
+                   if f not in cols and f not in self._absent and f != ROWID]
+        if missing:
+            part = self._loader(missing)
+            got = set(part.schema.names)
+            cols = {**cols, **{f: part.column(f) for f in missing if f in got}}
+            self._absent = self._absent | {f for f in missing if f not in got}
+            self._cols = cols
+        present = [f for f in dict.fromkeys(fields) if f in cols]
+        if not present:
+            return pa.table({"_": pa.nulls(self.n)}).select([])
+        return pa.table([cols[f] for f in present], names=present)
 
     @property
     def data(self) -> pa.Table:
@@ -86,7 +133,10 @@ class RowGroup:
     @property
     def rowids(self) -> np.ndarray:
         if self._rowids is None:
-            self._load()
+            if self._data is None and self._loader is not None:
+                self._set_rowids(self._loader([ROWID]))
+            else:
+                self._load()
         return self._rowids  # type: ignore[return-value]
 
     @rowids.setter
@@ -268,9 +318,9 @@ class TableStore:
             return None
         grp, _, pos = loc[0]
         p = int(pos[0])
-        if grp.created[p] > snap or grp.deleted[p] <= snap:
+        if grp.created[p] > snap or (grp.min_delete_lsn <= snap and grp.deleted[p] <= snap):
             return None
-        data = grp.data
+        data = grp.select(fields)
         names = data.schema.names
         out = []
         for f in fields:
@@ -383,8 +433,8 @@ def scan_groups(captured: list[tuple[RowGroup, int]], snap: int, tdef: TableDef,
         if n == 0:
             continue
         mask = grp.visible_mask(n, snap)
-        data = project(grp.data.slice(0, n) if grp.data.num_rows != n else grp.data,
-                       tdef, fields)
+        stored = grp.select(fields)
+        data = project(stored.slice(0, n) if stored.num_rows != n else stored, tdef, fields)
         rowids = grp.rowids[:n] if with_rowids else None
         if mask is not None:
             if not mask.any():
