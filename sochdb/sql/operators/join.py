@@ -58,8 +58,14 @@ class Join(Operator):
     def execute(self, ctx: "ExecContext") -> pa.Table:
         lt = self.left.execute(ctx)
         rt = self.right.execute(ctx)
+        ctx.check_interrupt()
         pairs = self._pairs(lt, rt, ctx)
         li, ri, ordered = pairs.left, pairs.right, pairs.ordered
+        ctx.check_interrupt()
+        if ctx.memory_limit is not None and len(li):
+            width = (lt.nbytes / max(lt.num_rows, 1) + rt.nbytes / max(rt.num_rows, 1)
+                     + 16)
+            ctx.check_memory(int(len(li) * width), f"the join output of {len(li):,} rows")
         if self.residual is not None and len(li):
             both = _combine(_take(lt, pa.array(li)), _take(rt, pa.array(ri)))
             mask = self.residual.fn(both, ctx)
@@ -96,8 +102,8 @@ class Join(Operator):
             lk = np.where(li < 0, lt.num_rows, li)
             order = np.lexsort((ri, lk))
             li, ri = li[order], ri[order]
-        if pairs.strict and len(li) == lt.num_rows:  # every left row once, in order
-            left_part = lt
+        if pairs.strict and len(li) == lt.num_rows and (not len(li) or li.min() >= 0):
+            left_part = lt  # every left row once, in order
         else:
             left_part = _take(lt, pa.array(li, mask=li < 0))
         right_part = _take(rt, pa.array(ri, mask=ri < 0))
@@ -115,6 +121,8 @@ class Join(Operator):
             if nl * nr > MAX_CROSS_ROWS:
                 raise ResourceLimitError(f"a join without equality conditions would produce "
                                          f"{nl * nr:,} rows; add a join condition")
+            ctx.check_memory(nl * nr * 16, f"a join without equality conditions "
+                                           f"({nl * nr:,} row pairs)")
             return Pairs(np.repeat(np.arange(nl, dtype=np.int64), nr),
                          np.tile(np.arange(nr, dtype=np.int64), nl), True)
         lcols, rcols = [], []

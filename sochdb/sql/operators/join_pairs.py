@@ -67,18 +67,17 @@ def _lut_lookup(probe: pa.Array, build: pa.Array, lo: int, span: int) -> np.ndar
         valid = np.arange(len(build), dtype=np.int64)
         bvals = build.to_numpy()
     lut[bvals.astype(np.int64) - lo] = valid
+    null_mask = None
     if probe.null_count:
+        null_mask = ~_flat(probe).is_valid().to_numpy(zero_copy_only=False)
         probe = pc.fill_null(probe, pa.scalar(lo, probe.type))
-        nulls = True
-    else:
-        nulls = False
     idx = probe.to_numpy().astype(np.int64) - lo
     out_of_range = (idx < 0) | (idx >= span)
     if out_of_range.any():
         idx[out_of_range] = span
     pos = lut[idx]
-    if nulls:
-        pos[~_flat(probe).is_valid().to_numpy(zero_copy_only=False)] = -1
+    if null_mask is not None:
+        pos[null_mask] = -1
     return pos
 
 
