@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sochdb.errors import NotSupportedError, ProgrammingError
+from sochdb.errors import DataError, NotSupportedError, ProgrammingError
 from sochdb.sql import types as T
 
 #: Hash aggregations of at least this many rows run on all cores. Smaller ones stay on one
@@ -34,7 +34,11 @@ AGGREGATES: dict[str, str | None] = {
     "percentile_cont": None, "percentile_disc": None, "mode": None, "list": None,
     "array_agg": None, "count_if": "sum", "countif": "sum", "approx_count_distinct": None,
     "sum_no_overflow": "sum", "fsum": "sum", "kahan_sum": "sum", "total": "sum",
+    "covar_pop": None, "covar_samp": None, "corr": None,
 }
+
+#: Aggregates of two arguments (y, x), both read as DOUBLE.
+TWO_ARGUMENTS = ("covar_pop", "covar_samp", "corr")
 
 _SQLGLOT_NAMES = {"count": "count", "sum": "sum", "avg": "avg", "min": "min", "max": "max",
                   "groupconcat": "group_concat", "stddev": "stddev", "stddevsamp":
@@ -46,7 +50,8 @@ _SQLGLOT_NAMES = {"count": "count", "sum": "sum", "avg": "avg", "min": "min", "m
                   "logicaland": "bool_and", "logicalor": "bool_or", "countif": "count_if",
                   "approxdistinct": "approx_count_distinct", "mode": "mode",
                   "arrayconcatagg": "list", "stringagg": "string_agg", "booland":
-                  "bool_and", "boolor": "bool_or", "product": "product"}
+                  "bool_and", "boolor": "bool_or", "product": "product",
+                  "covarpop": "covar_pop", "covarsamp": "covar_samp", "corr": "corr"}
 
 
 def aggregate_name(node) -> str | None:
@@ -90,7 +95,7 @@ def result_type(name: str, arg_type: pa.DataType | None) -> pa.DataType:
     if name in ("fsum", "kahan_sum", "total"):
         return pa.float64()
     if name in ("avg", "mean", "stddev", "stddev_samp", "stddev_pop", "variance", "var_samp",
-                "var_pop", "quantile_cont", "percentile_cont"):
+                "var_pop", "quantile_cont", "percentile_cont") or name in TWO_ARGUMENTS:
         return pa.float64()
     if name in ("median", "quantile", "quantile_disc", "percentile_disc", "min", "max",
                 "first", "any_value", "arbitrary", "last", "mode"):
@@ -119,6 +124,9 @@ def run_aggregate(table: pa.Table, keys: list[str], specs: list[AggSpec]) -> pa.
     for s in specs:
         if s.filter is not None:
             work = _apply_filter(work, s)
+        if s.name in ("sum", "sum_no_overflow") and s.arg is not None and \
+                pa.types.is_integer(work.column(s.arg).type):
+            work = _guard_int_sum(work, s)
         fn = AGGREGATES[s.name]
         if s.distinct and s.name in ("count",):
             native.append((s.arg, "count_distinct", pc.CountOptions(mode="only_valid")))
@@ -229,8 +237,29 @@ def _apply_filter(work: pa.Table, s: AggSpec) -> pa.Table:
     return work
 
 
+def _guard_int_sum(work: pa.Table, s: AggSpec) -> pa.Table:
+    """Arrow's integer sums wrap around on overflow. When the input's magnitude times its
+    row count could pass BIGINT, sum exact DECIMAL(38,0) values instead; narrowing the
+    result back to BIGINT then reports an overflow (see _finish_native)."""
+    col = work.column(s.arg)
+    mm = pc.min_max(col)
+    lo, hi = mm["min"].as_py(), mm["max"].as_py()
+    if lo is None or max(abs(lo), abs(hi)) * (len(col) - col.null_count) < 2**63:
+        return work
+    name = s.arg + "__dec"
+    s.arg = name
+    s.extra["checked"] = True
+    return work.append_column(name, pc.cast(col, pa.decimal128(38, 0)))
+
+
 def _finish_native(s: AggSpec, col: pa.ChunkedArray):
     t = s.out_type
+    if s.extra.get("checked"):
+        try:
+            return pc.cast(col, t)
+        except pa.ArrowInvalid:
+            raise DataError(f"{s.extra.get('sql') or s.name.upper()}: the sum is out of "
+                            f"range for {T.sql_type_name(t)} (integer overflow)") from None
     if s.name in ("total",):
         col = pc.fill_null(col, 0)
     if col.type != t and not pa.types.is_null(t):
@@ -243,6 +272,8 @@ def _finish_native(s: AggSpec, col: pa.ChunkedArray):
 
 def _special(work: pa.Table, s: AggSpec, gid: np.ndarray, ngroups: int):
     name = s.name
+    if name in TWO_ARGUMENTS:
+        return _covariance(work, s, gid, ngroups)
     if name == "approx_count_distinct":
         s2 = AggSpec("count", s.arg, s.arg_type, s.out, distinct=True)
         return _distinct_reduce(work, s2, gid, ngroups)
@@ -321,10 +352,36 @@ def _distinct_reduce(work: pa.Table, s: AggSpec, gid: np.ndarray, ngroups: int):
     return pc.cast(res, s.out_type) if res.type != s.out_type else res
 
 
+def _covariance(work: pa.Table, s: AggSpec, gid: np.ndarray, ngroups: int) -> pa.Array:
+    """COVAR_POP / COVAR_SAMP / CORR of (y, x) per group over rows where both are non-NULL,
+    in two passes (group means first) so large offsets do not cancel precision."""
+    y = work.column(s.arg).combine_chunks()
+    x = work.column(s.extra["arg2"]).combine_chunks()
+    both = pc.and_(pc.is_valid(y), pc.is_valid(x)).to_numpy(zero_copy_only=False)
+    g = gid[both]
+    yv = y.filter(pa.array(both)).to_numpy(zero_copy_only=False).astype(np.float64)
+    xv = x.filter(pa.array(both)).to_numpy(zero_copy_only=False).astype(np.float64)
+    n = np.bincount(g, minlength=ngroups).astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        my = np.bincount(g, weights=yv, minlength=ngroups) / n
+        mx = np.bincount(g, weights=xv, minlength=ngroups) / n
+        dy, dx = yv - my[g], xv - mx[g]
+        sxy = np.bincount(g, weights=dx * dy, minlength=ngroups)
+        if s.name == "covar_pop":
+            out, null = sxy / n, n < 1
+        elif s.name == "covar_samp":
+            out, null = sxy / (n - 1), n < 2
+        else:
+            sxx = np.bincount(g, weights=dx * dx, minlength=ngroups)
+            syy = np.bincount(g, weights=dy * dy, minlength=ngroups)
+            out, null = sxy / np.sqrt(sxx * syy), n < 1
+    return pa.array(out, pa.float64(), mask=null)
+
+
 def _quantiles(vals: pa.Array, offsets: np.ndarray, counts: np.ndarray, s: AggSpec):
     q = s.quantile
-    disc = s.name in ("quantile_disc", "percentile_disc") or (
-        s.name == "quantile" and T.kind(vals.type) not in ("int", "float", "decimal"))
+    # QUANTILE is QUANTILE_DISC (DuckDB): it returns a value of the column.
+    disc = s.name in ("quantile", "quantile_disc", "percentile_disc")
     numeric = T.kind(vals.type) in ("int", "float", "decimal")
     out = []
     arr = vals.to_numpy(zero_copy_only=False) if numeric else vals.to_pylist()
@@ -337,8 +394,8 @@ def _quantiles(vals: pa.Array, offsets: np.ndarray, counts: np.ndarray, s: AggSp
         seg = np.sort(seg) if numeric else sorted(seg)
         pos = q * (n - 1)
         if disc:
-            out.append(seg[int(np.floor(pos + 0.5)) if s.name == "quantile" else int(
-                np.ceil(q * n) - 1 if q > 0 else 0)])
+            # The first value whose cumulative share reaches q (SQL's PERCENTILE_DISC).
+            out.append(seg[max(int(np.ceil(q * n)) - 1, 0)])
         else:
             lo, hi = int(np.floor(pos)), int(np.ceil(pos))
             out.append(float(seg[lo]) + (float(seg[hi]) - float(seg[lo])) * (pos - lo))

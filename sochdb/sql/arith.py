@@ -42,15 +42,10 @@ def compile_arith(op: str, left: CExpr, right: CExpr, settings: Settings, sql: s
                         f"{T.sql_type_name(right.type)} in {sql}")
     if op in _OPS:
         typ = T.numeric_common(left.type, right.type)
+        if T.kind(typ) == "decimal":
+            return _decimal_arith(op, left, right, sql)
         a, b = cast_expr(left, typ), cast_expr(right, typ)
         f = _OPS[op]
-        if T.kind(typ) == "decimal":
-            def dec(t, c):
-                r = _checked(f, a.fn(t, c), b.fn(t, c))
-                return r
-            out_type = _decimal_result(op, left.type if T.kind(left.type) == "decimal" else typ,
-                                       right.type if T.kind(right.type) == "decimal" else typ)
-            return CExpr(lambda t, c: T.cast(dec(t, c), out_type), out_type, const, sql)
         return CExpr(lambda t, c: _checked(f, a.fn(t, c), b.fn(t, c)), typ, const, sql)
     both_int = kl == "int" and kr == "int"
     if op == "Div" and not (both_int and settings.integer_division) or \
@@ -90,10 +85,50 @@ def _nonzero(v):
     return pc.if_else(zero, pa.scalar(None, v.type), v)
 
 
+def _as_decimal(e: CExpr) -> CExpr:
+    """A DECIMAL operand, or an integer as DECIMAL(digits of its type, 0): a constant that
+    fits 32 bits counts as an INTEGER's 10 digits (DuckDB), so m * 2 stays narrow."""
+    if T.kind(e.type) == "decimal":
+        return e
+    if e.const:
+        v = e.fn(None, None).as_py()
+        digits = 10 if v is None or abs(v) < 2**31 else 20
+    else:
+        digits = {8: 3, 16: 5, 32: 10}.get(e.type.bit_width, 19)
+        if pa.types.is_uint64(e.type):
+            digits = 20
+    return cast_expr(e, pa.decimal128(digits, 0))
+
+
+def _decimal_arith(op: str, left: CExpr, right: CExpr, sql: str) -> CExpr:
+    """+ - * on DECIMALs with DuckDB's result types. Arrow widens the result by a digit, so
+    operands whose result would pass 38 digits are computed in decimal256 and narrowed back,
+    an overflow then being a DataError."""
+    a, b = _as_decimal(left), _as_decimal(right)
+    pa_, sa, pb, sb = a.type.precision, a.type.scale, b.type.precision, b.type.scale
+    if op == "Mul":
+        need = pa_ + pb + 1
+    else:
+        need = max(pa_ - sa, pb - sb) + max(sa, sb) + 1
+    out = _decimal_result(op, a.type, b.type)
+    fa, fb, f = a.fn, b.fn, _OPS[op]
+    if need > 38:
+        wa, wb = pa.decimal256(min(pa_, 37), sa), pa.decimal256(min(pb, 37), sb)
+        fa = (lambda t, c, g=a.fn: T.cast(g(t, c), wa))
+        fb = (lambda t, c, g=b.fn: T.cast(g(t, c), wb))
+    def run(t, c):
+        try:
+            return T.cast(_checked(f, fa(t, c), fb(t, c)), out)
+        except DataError:
+            raise DataError(f"numeric overflow: {sql} does not fit "
+                            f"{T.sql_type_name(out)}") from None
+    return CExpr(run, out, a.const and b.const, sql)
+
+
 def _decimal_result(op: str, a: pa.DataType, b: pa.DataType) -> pa.DataType:
     if op == "Mul":
-        scale = a.scale + b.scale
-        return pa.decimal128(min(38, a.precision + b.precision), min(scale, 38))
+        scale = min(a.scale + b.scale, 38)
+        return pa.decimal128(max(scale, min(38, a.precision + b.precision)), scale)
     scale = max(a.scale, b.scale)
     digits = max(a.precision - a.scale, b.precision - b.scale) + 1
     return pa.decimal128(min(38, digits + scale), scale)

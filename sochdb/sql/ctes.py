@@ -63,6 +63,9 @@ def push_ctes(planner: "Planner", with_: exp.With, outer: Scope | None) -> dict[
     for cte in with_.expressions:
         alias = cte.args["alias"]
         cols = [c.name for c in alias.columns] if alias.columns else None
+        if alias.name.lower() in frame:
+            raise ProgrammingError(f"WITH query name {alias.name!r} is specified more than "
+                                   f"once")
         frame[alias.name.lower()] = CTEDef(alias.name, cte.this, cols, recursive)
     return frame
 

@@ -76,7 +76,12 @@ def _source_table(ctx: StmtCtx, source: exp.Expression, cols, tdef: TableDef) ->
         if fast is not None:
             return fast
     planner = ctx.planner()
-    op = planner.plan_query(source)
+    if isinstance(source, exp.Values) and source.expressions:
+        # Each value converts to its own column's type (not first to a type shared by rows).
+        targets = [(c.type, f"a value for column {tdef.name}.{c.name}") for c in cols]
+        op = planner.plan_values(source, None, targets=targets)
+    else:
+        op = planner.plan_query(source)
     if len(op.columns) != len(cols):
         raise ProgrammingError(f"INSERT INTO {tdef.name} has {len(cols)} target columns but "
                                f"the {'VALUES rows have' if isinstance(source, exp.Values) else 'query returns'} "
@@ -90,31 +95,88 @@ def _literal_values(ctx: StmtCtx, node: exp.Values, cols) -> pa.Table | None:
     rows = node.expressions
     width = len(cols)
     columns: list[list[Any]] = [[] for _ in range(width)]
+    decimal = [T.kind(c.type) == "decimal" for c in cols]
     for r in rows:
         items = r.expressions if isinstance(r, exp.Tuple) else [r]
         if len(items) != width:
             raise ProgrammingError(f"INSERT has {width} target columns but a VALUES row has "
                                    f"{len(items)} values")
         for j, it in enumerate(items):
-            v = _literal(ctx, it)
+            if isinstance(it, (exp.Var, exp.Column)) and it.name.upper() == "DEFAULT":
+                v = _default_value(ctx, cols[j])
+            elif decimal[j]:
+                v = _decimal_literal(ctx, it)
+            else:
+                v = _literal(ctx, it)
             if v is _NOT_LITERAL:
                 return None
             columns[j].append(v)
     arrays = []
     for j, c in enumerate(cols):
-        vals = columns[j]
         try:
-            arr = pa.array(vals, type=c.type)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError):
-            try:
-                arr = T.cast(pa.array(vals), c.type, what=f"column {c.name}")
-            except (pa.ArrowInvalid, pa.ArrowTypeError):
-                return None
+            arr = _column_array(columns[j], c.type, f"column {c.name}")
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+            return None
         arrays.append(arr)
     return pa.table(arrays, names=[c.name for c in cols])
 
 
+def _column_array(vals: list[Any], typ: pa.DataType, what: str) -> pa.Array:
+    """Python values as one column of ``typ``, each converted as CAST would convert it.
+
+    Values of one Python type go straight to Arrow when that conversion is exact; otherwise
+    each group of same-typed values is cast on its own, so an integer beside a float still
+    becomes '7' in a TEXT column, and 4.7 rounds to 5 in an INTEGER column."""
+    kinds = {type(v) for v in vals if v is not None}
+    k = T.kind(typ)
+    direct = len(kinds) <= 1 and not (float in kinds and k in ("int", "decimal")) and \
+        not (kinds - {str} and k == "str")
+    if direct:
+        try:
+            return pa.array(vals, type=typ)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError):
+            pass
+    groups: dict[type, list[int]] = {}
+    for i, v in enumerate(vals):
+        groups.setdefault(type(v), []).append(i)
+    parts, order = [], []
+    for idx in groups.values():
+        group = [vals[i] for i in idx]
+        arr = pa.array(group) if group[0] is not None else pa.nulls(len(group))
+        parts.append(T.cast(arr, typ, what=what))
+        order.extend(idx)
+    whole = pa.concat_arrays(parts)
+    if order == sorted(order):
+        return whole
+    pos = np.empty(len(order), dtype=np.int64)
+    pos[np.asarray(order)] = np.arange(len(order))
+    return whole.take(pa.array(pos))
+
+
+def _decimal_literal(ctx: StmtCtx, node: exp.Expression) -> Any:
+    """A number written in the SQL, for a DECIMAL column: its exact text (1.005 is not a
+    DOUBLE's 1.00499...), which the cast to the column rounds half away from zero."""
+    sign = ""
+    inner = node
+    if isinstance(node, exp.Neg) and isinstance(node.this, exp.Literal):
+        sign, inner = "-", node.this
+    if isinstance(inner, exp.Literal) and not inner.is_string and \
+            not inner.this.lower().startswith("0x"):
+        text = inner.this
+        return text[1:] if sign and text.startswith("-") else sign + text
+    return _literal(ctx, node)
+
+
 _NOT_LITERAL = object()
+
+
+def _default_value(ctx: StmtCtx, col) -> Any:
+    """The value DEFAULT stands for in VALUES: the column default, evaluated now, or NULL."""
+    if col.default is None:
+        return None
+    tdef = next(t for t in ctx.catalog.tables.values() if any(c is col for c in t.columns))
+    v = compile_default(ctx, tdef, col).fn(pa.table({"_": [None]}), ctx.exec_ctx())
+    return to_array(materialize(v, 1, col.type), 1)[0].as_py()
 
 
 def _literal(ctx: StmtCtx, node: exp.Expression) -> Any:
@@ -198,6 +260,8 @@ def _conflict_mode(stmt: exp.Insert) -> tuple[str, exp.Expression | None]:
 
 def _insert_rows(ctx: StmtCtx, stmt: exp.Insert, tdef: TableDef, data: pa.Table) -> Result:
     mode, conflict = _conflict_mode(stmt)
+    if conflict is not None:
+        _check_conflict_clause(ctx, stmt, tdef, conflict)
     data = ctx.session.fire_before(ctx, tdef, "INSERT", data)
     check_rows(ctx, tdef, data)
     delete_rids: list[int] = []
@@ -276,6 +340,29 @@ def _insert_rows(ctx: StmtCtx, stmt: exp.Insert, tdef: TableDef, data: pa.Table)
 def insert_table(ctx: StmtCtx, tdef: TableDef, data: pa.Table) -> int:
     """Insert complete rows (every column, by name) with all checks; return the count."""
     return _insert_rows(ctx, exp.Insert(), tdef, data).rowcount
+
+
+def _check_conflict_clause(ctx: StmtCtx, stmt: exp.Insert, tdef: TableDef, conflict) -> None:
+    """ON CONFLICT (cols) must name a key; DO UPDATE SET must be valid even with no conflict."""
+    if conflict.args.get("conflict_keys"):
+        if not any(_matches_keys(tdef, u, conflict) for u in tdef.uniques):
+            keys = conflict.args["conflict_keys"]
+            names = ", ".join((k.this if isinstance(k, exp.Ordered) else k).name for k in keys)
+            raise BindError(f"ON CONFLICT ({names}) does not match a primary key or unique "
+                            f"constraint of {tdef.name}")
+    elif not tdef.uniques:
+        raise BindError(f"ON CONFLICT: table {tdef.name} has no primary key or unique "
+                        f"constraint")
+    if conflict.expressions:
+        qual = stmt.this.this if isinstance(stmt.this, exp.Schema) else stmt.this
+        alias = qual.alias_or_name.lower()
+        cols = [ColumnInfo(c.name, alias, f"o.{c.name}", c.type) for c in tdef.columns] + \
+            [ColumnInfo(c.name, "excluded", f"x.{c.name}", c.type) for c in tdef.columns]
+        comp = ctx.planner().compiler(Scope(cols), "ON CONFLICT DO UPDATE")
+        _assignments(tdef, conflict.expressions, comp)
+        where = conflict.args.get("where")
+        if where is not None:
+            comp.compile(where.this if isinstance(where, exp.Where) else where)
 
 
 def _key_of(tdef: TableDef, u, data: pa.Table, row: int) -> Any:
@@ -405,6 +492,8 @@ def _target_rows(ctx: StmtCtx, op: Operator, rid_field: str) -> tuple[pa.Table, 
 
 def update(ctx: StmtCtx, stmt: exp.Update) -> Result:
     tdef = _target(ctx, stmt.this, "update")
+    if not stmt.expressions:
+        raise ProgrammingError(f"UPDATE {tdef.name} needs SET column = value")
     where = stmt.args.get("where")
     extra = stmt.args.get("from_")
     extra_tables = [extra.this] + [j.this for j in extra.args.get("joins") or []] \
@@ -493,6 +582,13 @@ def _finish_update(ctx, stmt, tdef, rows: pa.Table, n: int, count_only: bool) ->
 # -- DELETE ----------------------------------------------------------------------------
 
 def delete(ctx: StmtCtx, stmt: exp.Delete) -> Result:
+    if not isinstance(stmt.this, exp.Table):
+        tables = stmt.args.get("tables") or []
+        if len(tables) != 1:
+            raise ProgrammingError("DELETE needs exactly one target table")
+        stmt = stmt.copy()
+        stmt.set("this", tables[0])
+        stmt.set("tables", None)
     tdef = _target(ctx, stmt.this, "delete from")
     where = stmt.args.get("where")
     using = stmt.args.get("using") or []

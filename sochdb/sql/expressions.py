@@ -289,9 +289,39 @@ class ExprCompiler:
                   exp.LTE: "<="}[type(node)]
             return compile_quantified(self, node.left, q.this, op,
                                       "all" if isinstance(q, exp.All) else "any", node)
+        if isinstance(node.left, exp.Tuple) or isinstance(node.right, exp.Tuple):
+            return self._row_compare(node.left, node.right, type(node), node)
         left = self.compile(node.left)
         right = self.compile(node.right)
         return compare(_CMP[type(node)], left, right, node)
+
+    def _row_compare(self, left: exp.Expression, right: exp.Expression, kind: type,
+                     node: exp.Expression) -> CExpr:
+        """Row values: (a, b) = (1, 2) element-wise; < <= > >= lexicographically."""
+        if not (isinstance(left, exp.Tuple) and isinstance(right, exp.Tuple)):
+            raise ProgrammingError(f"a row value can only be compared with a row value: "
+                                   f"{node.sql()}")
+        ls = [self.compile(x) for x in left.expressions]
+        rs = [self.compile(x) for x in right.expressions]
+        if len(ls) != len(rs):
+            raise ProgrammingError(f"row values of different sizes ({len(ls)} and {len(rs)}) "
+                                   f"cannot be compared: {node.sql()}")
+        eqs = [compare(pc.equal, a, b, node) for a, b in zip(ls, rs)]
+        if kind is exp.EQ:
+            return _logic(eqs, pc.and_kleene, node, stop=False)
+        if kind is exp.NEQ:
+            neqs = [compare(pc.not_equal, a, b, node) for a, b in zip(ls, rs)]
+            return _logic(neqs, pc.or_kleene, node, stop=True)
+        strict = {exp.LT: pc.less, exp.LTE: pc.less, exp.GT: pc.greater,
+                  exp.GTE: pc.greater}[kind]
+        last = _CMP[kind]
+        # a1 < b1 OR (a1 = b1 AND (a2 < b2 OR (...)))
+        acc = compare(last, ls[-1], rs[-1], node)
+        for i in range(len(ls) - 2, -1, -1):
+            both = _logic([eqs[i], acc], pc.and_kleene, node, stop=False)
+            acc = _logic([compare(strict, ls[i], rs[i], node), both], pc.or_kleene, node,
+                         stop=True)
+        return acc
 
     def _and(self, node: exp.And) -> CExpr:
         parts = [bool_expr(self.compile(p)) for p in _flatten(node, exp.And)]
@@ -344,6 +374,14 @@ class ExprCompiler:
             return compile_in_subquery(self, node)
         if node.args.get("unnest") or node.args.get("field"):
             raise NotSupportedError(f"unsupported IN form: {node.sql()}")
+        if isinstance(node.this, exp.Tuple):
+            rows = []
+            for item in node.expressions:
+                if not isinstance(item, exp.Tuple):
+                    raise ProgrammingError(f"{node.sql()}: compare a row value with row "
+                                           f"values")
+                rows.append(self._row_compare(node.this, item, exp.EQ, node))
+            return _logic(rows, pc.or_kleene, node, stop=True)
         value = self.compile(node.this)
         items = [self.compile(x) for x in node.expressions]
         return in_list(value, items, node)
@@ -388,9 +426,11 @@ class ExprCompiler:
         return CExpr(fn, typ if typ != NULL else raw.type, a.const and b.const, node)
 
     def _cast(self, node: exp.Cast) -> CExpr:
-        e = self.compile(node.this)
         to = node.to
         target = T.arrow_type(to)
+        text = _number_text(node.this) if T.kind(target) == "decimal" else None
+        # A number written in the SQL casts to DECIMAL from its exact text, not a DOUBLE.
+        e = self.compile(node.this) if text is None else const_expr(text, pa.string(), text)
         safe = not isinstance(node, exp.TryCast) and not node.args.get("safe")
         truncate = self.settings.integer_division
         fn = e.fn
@@ -434,7 +474,8 @@ class ExprCompiler:
         return CExpr(lambda t, c: pc.bit_wise_not(e.fn(t, c)), pa.int64(), e.const, node)
 
     def _tuple(self, node: exp.Tuple) -> CExpr:
-        raise NotSupportedError(f"row values are not supported here: {node.sql()}")
+        raise NotSupportedError(f"a row value is only supported in comparisons and IN: "
+                                f"{node.sql()}")
 
     def _star(self, node: exp.Star) -> CExpr:
         raise ProgrammingError("* is only allowed in a select list or COUNT(*)")
@@ -451,6 +492,17 @@ class ExprCompiler:
                                   pa.list_(pa.float32(), len(vals)), node)
             return const_expr(vals, pa.list_(typ), node)
         raise NotSupportedError(f"array constructors need constant elements: {node.sql()}")
+
+
+def _number_text(node: exp.Expression) -> str | None:
+    """The text of a decimal number literal (optionally negated), else None."""
+    sign = ""
+    if isinstance(node, exp.Neg):
+        sign, node = "-", node.this
+    if isinstance(node, exp.Literal) and not node.is_string and \
+            re.fullmatch(r"(\d+\.\d*|\.\d+)([eE][+-]?\d+)?", node.this):
+        return sign + node.this
+    return None
 
 
 def _neg_interval(v):

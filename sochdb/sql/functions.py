@@ -7,7 +7,6 @@ BindError that suggests the closest known function.
 
 from __future__ import annotations
 
-import datetime
 import re
 from typing import Any, Callable
 
@@ -40,6 +39,7 @@ _CLASS_NAMES = {
     "md5": "md5", "sha": "sha1", "sha2": "sha256", "anonymous": None, "cosinedistance":
     "array_cosine_distance", "euclideandistance": "array_distance", "dotproduct":
     "array_inner_product", "arraycontains": "list_contains", "typeof": "typeof",
+    "rand": "random", "datefromparts": "make_date", "explode": "unnest",
 }
 
 
@@ -64,6 +64,15 @@ def function_name(node: exp.Func) -> str:
         return cls
 
 
+def written_name(node: exp.Func) -> str:
+    """The function's name as SQL spells it, for messages: sqlglot may have parsed it into a
+    class named otherwise (unnest -> Explode), so render the call in DuckDB's dialect."""
+    if isinstance(node, exp.Anonymous):
+        return node.name.lower()
+    m = re.match(r"\s*([A-Za-z_][\w]*)\s*\(", node.sql(dialect="duckdb"))
+    return m.group(1).lower() if m else function_name(node)
+
+
 def positional_args(node: exp.Expression) -> list[exp.Expression]:
     out: list[exp.Expression] = []
     for key in node.arg_types:
@@ -85,7 +94,8 @@ def compile_function(c: ExprCompiler, node: exp.Func) -> CExpr:
         if name in AGGREGATES:
             raise ProgrammingError(f"aggregate function {name.upper()} is not allowed in "
                                    f"{c.context}: {node.sql()}")
-        raise BindError(f"unknown function {name.upper()}(){suggest(name, FUNCTIONS)}",
+        raise BindError(f"unknown function {name.upper()}()"
+                        f"{suggest(name, list(FUNCTIONS) + list(AGGREGATES), cutoff=0.75)}",
                         function=name)
     special = _SPECIAL_ARGS.get(name)
     if special is not None:
@@ -175,6 +185,8 @@ register("exp")(_float_math(pc.exp))
 for _n, _f in (("sin", pc.sin), ("cos", pc.cos), ("tan", pc.tan), ("asin", pc.asin),
                ("acos", pc.acos), ("atan", pc.atan)):
     register(_n)(_float_math(_f))
+register("cbrt")(_float_math(
+    lambda v: pc.multiply(pc.sign(v), pc.power(pc.abs(v), 1.0 / 3.0))))
 register("degrees")(_float_math(lambda v: pc.multiply(v, 180.0 / np.pi)))
 register("radians")(_float_math(lambda v: pc.multiply(v, np.pi / 180.0)))
 
@@ -209,6 +221,14 @@ def _power(c, node, args):
                  a.const and b.const, node)
 
 
+@register("atan2")
+def _atan2(c, node, args):
+    _nargs(node, args, 2)
+    y, x = (cast_expr(_numeric(a), pa.float64()) for a in args)
+    return CExpr(lambda t, ctx: pc.atan2(y.fn(t, ctx), x.fn(t, ctx)), pa.float64(),
+                 y.const and x.const, node)
+
+
 @register("sign")
 def _sign(c, node, args):
     _nargs(node, args, 1)
@@ -238,15 +258,15 @@ def _rounding(kind: str):
             digits = d.fn(None, None).as_py() or 0
         if T.kind(a.type) == "int" and digits >= 0:
             return a
-        f = {"round": lambda v: pc.round(v, ndigits=digits, round_mode="half_to_even"
-                                         if False else "half_up"),
+        # Halves round away from zero (DuckDB, PostgreSQL, SQLite): round(-2.5) = -3.
+        f = {"round": lambda v: pc.round(v, ndigits=digits, round_mode="half_towards_infinity"),
              "ceil": pc.ceil, "floor": pc.floor, "trunc": pc.trunc}[kind]
         typ = a.type
         if T.kind(typ) == "decimal":
             if kind == "round":
                 return CExpr(lambda t, ctx: pc.round(a.fn(t, ctx), ndigits=digits,
-                                                     round_mode="half_up"), typ, a.const,
-                             node)
+                                                     round_mode="half_towards_infinity"),
+                             typ, a.const, node)
             typ = pa.decimal128(typ.precision, 0)
             return CExpr(lambda t, ctx: pc.cast(f(a.fn(t, ctx)), typ), typ, a.const, node)
         if kind in ("ceil", "floor", "trunc") and len(args) == 2 and digits:
@@ -301,9 +321,9 @@ def _string_fn(f: Callable, out: pa.DataType | None = None):
     def h(c, node, args):
         _nargs(node, args, 1)
         a = args[0]
-        if T.kind(a.type) == "bytes" and f is pc.utf8_length:
-            return CExpr(lambda t, ctx: pc.binary_length(a.fn(t, ctx)), pa.int64(), a.const,
-                         node)
+        if T.kind(a.type) == "bytes" and f in (pc.utf8_length, _octets):
+            return CExpr(lambda t, ctx: pc.cast(pc.binary_length(a.fn(t, ctx)), pa.int64()),
+                         pa.int64(), a.const, node)
         a = _text(a)
         return CExpr(lambda t, ctx: f(a.fn(t, ctx)), out or pa.string(), a.const, node)
     return h
@@ -315,8 +335,11 @@ register("length", "char_length", "character_length", "len")(
     _string_fn(lambda v: pc.cast(pc.utf8_length(v), pa.int64()), pa.int64()))
 register("reverse")(_string_fn(pc.utf8_reverse))
 register("initcap")(_string_fn(pc.utf8_title))
-register("octet_length")(_string_fn(lambda v: pc.cast(pc.binary_length(v), pa.int64()),
-                                    pa.int64()))
+def _octets(v):
+    return pc.cast(pc.binary_length(v), pa.int64())
+
+
+register("octet_length")(_string_fn(_octets, pa.int64()))
 
 
 @register("ascii", "unicode")
@@ -349,8 +372,11 @@ def _per_value(a: CExpr, f: Callable, out: pa.DataType, node) -> CExpr:
 @special("substr", "substring")
 def _substr(c, node, args):
     if isinstance(node, exp.Substring):
+        if node.args.get("start") is None:
+            raise ProgrammingError(f"SUBSTR() takes 2 to 3 arguments (string, start[, "
+                                   f"length]), got 1: {node.sql()}")
         s = c.compile(node.this)
-        start = c.compile(node.args["start"]) if node.args.get("start") else const_expr(1)
+        start = c.compile(node.args["start"])
         length = c.compile(node.args["length"]) if node.args.get("length") else None
     else:
         raw = [c.compile(a) for a in positional_args(node)]
@@ -804,279 +830,6 @@ def _similar_to_regex(p: str) -> str:
     return p.replace("%", ".*").replace("_", ".")
 
 
-# -- dates and times -------------------------------------------------------------------
-
-_UNITS = {"year": "year", "years": "year", "y": "year", "month": "month", "months": "month",
-          "mon": "month", "day": "day", "days": "day", "d": "day", "hour": "hour",
-          "hours": "hour", "h": "hour", "minute": "minute", "minutes": "minute", "min": "minute",
-          "second": "second", "seconds": "second", "s": "second", "sec": "second",
-          "millisecond": "millisecond", "milliseconds": "millisecond", "ms": "millisecond",
-          "microsecond": "microsecond", "microseconds": "microsecond", "us": "microsecond",
-          "week": "week", "weeks": "week", "w": "week", "quarter": "quarter",
-          "quarters": "quarter", "dow": "dow", "dayofweek": "dow", "isodow": "isodow",
-          "doy": "doy", "dayofyear": "doy", "epoch": "epoch", "decade": "decade",
-          "century": "century", "millennium": "millennium", "yearweek": "yearweek",
-          "isoyear": "isoyear", "day_of_week": "dow", "day_of_year": "doy",
-          "dayofmonth": "day"}
-
-
-def _unit(node: exp.Expression | str | None) -> str:
-    text = node if isinstance(node, str) else (node.name if node is not None else "")
-    u = _UNITS.get(text.lower().strip("'"))
-    if u is None:
-        raise ProgrammingError(f"unknown date part {text!r}")
-    return u
-
-
-def _part(v, unit: str, src: pa.DataType):
-    if unit == "year":
-        return pc.year(v)
-    if unit == "month":
-        return pc.month(v)
-    if unit == "day":
-        return pc.day(v)
-    if unit == "hour":
-        return pc.hour(v)
-    if unit == "minute":
-        return pc.minute(v)
-    if unit == "second":
-        return pc.second(v)
-    if unit == "millisecond":
-        return pc.add(pc.multiply(pc.second(v), 1000), pc.millisecond(v))
-    if unit == "microsecond":
-        return pc.add(pc.multiply(pc.second(v), 1_000_000),
-                      pc.add(pc.multiply(pc.millisecond(v), 1000), pc.microsecond(v)))
-    if unit == "week":
-        return pc.iso_week(v)
-    if unit == "quarter":
-        return pc.quarter(v)
-    if unit == "dow":
-        return pc.day_of_week(v, count_from_zero=True, week_start=7)
-    if unit == "isodow":
-        return pc.day_of_week(v, count_from_zero=False, week_start=1)
-    if unit == "doy":
-        return pc.day_of_year(v)
-    if unit == "isoyear":
-        return pc.iso_year(v)
-    if unit == "decade":
-        return pc.divide(pc.year(v), 10)
-    if unit == "century":
-        return pc.add(pc.divide(pc.subtract(pc.year(v), 1), 100), 1)
-    if unit == "millennium":
-        return pc.add(pc.divide(pc.subtract(pc.year(v), 1), 1000), 1)
-    if unit == "epoch":
-        ts = pc.cast(v, pa.timestamp("us")) if T.kind(src) == "date" else v
-        return pc.divide(pc.cast(pc.cast(ts, pa.timestamp("us")), pa.int64()), 1_000_000)
-    if unit == "yearweek":
-        return pc.add(pc.multiply(pc.iso_year(v), 100), pc.iso_week(v))
-    raise ProgrammingError(f"unsupported date part {unit}")
-
-
-def _temporal_arg(a: CExpr) -> CExpr:
-    if T.kind(a.type) == "str":
-        return cast_expr(a, pa.timestamp("us"))
-    if T.kind(a.type) not in ("date", "timestamp", "time", "null"):
-        raise DataError(f"{a.sql} of type {T.sql_type_name(a.type)} is not a date or time")
-    return a
-
-
-@special("extract", "date_part", "datepart")
-def _extract(c, node, args):
-    if isinstance(node, exp.Extract):
-        unit = _unit(node.this)
-        v = c.compile(node.expression)
-    else:
-        raw = positional_args(node)
-        unit_e = c.compile(raw[0])
-        if not unit_e.const:
-            raise NotSupportedError("the date part must be a constant")
-        unit = _unit(unit_e.fn(None, None).as_py())
-        v = c.compile(raw[1])
-    v = _temporal_arg(v)
-    if T.kind(v.type) == "date" and unit in ("hour", "minute", "second", "millisecond",
-                                             "microsecond"):
-        v = cast_expr(v, pa.timestamp("us"))
-    src = v.type
-    out = pa.float64() if unit == "epoch" else pa.int64()
-    return CExpr(lambda t, ctx: pc.cast(_part(v.fn(t, ctx), unit, src), out), out, v.const,
-                 node)
-
-
-for _u in ("year", "month", "day", "hour", "minute", "second", "quarter", "week", "dayofweek",
-           "dayofyear", "dayofmonth"):
-    def _mk(unit):
-        def h(c, node, args):
-            _nargs(node, args, 1)
-            v = _temporal_arg(args[0])
-            return CExpr(lambda t, ctx: pc.cast(_part(v.fn(t, ctx), _unit(unit), v.type),
-                                                pa.int64()), pa.int64(), v.const, node)
-        return h
-    register(_u)(_mk(_u))
-
-
-@special("date_trunc", "datetrunc")
-def _date_trunc(c, node, args):
-    if isinstance(node, (exp.DateTrunc, exp.TimestampTrunc)):
-        unit = _unit(node.args.get("unit"))
-        v = c.compile(node.this)
-    else:
-        raw = positional_args(node)
-        u = c.compile(raw[0])
-        unit = _unit(u.fn(None, None).as_py())
-        v = c.compile(raw[1])
-    v = _temporal_arg(v)
-    src = v.type
-    arrow_unit = {"quarter": "quarter", "week": "week", "decade": None}.get(unit, unit)
-    if arrow_unit is None or unit in ("dow", "doy", "epoch", "isodow"):
-        raise NotSupportedError(f"DATE_TRUNC to {unit} is not supported")
-
-    def run(t, ctx):
-        x = v.fn(t, ctx)
-        if T.kind(src) == "date":
-            return pc.floor_temporal(x, unit=arrow_unit, week_starts_monday=True)
-        return pc.floor_temporal(x, unit=arrow_unit, week_starts_monday=True)
-    out = src if T.kind(src) == "timestamp" else (
-        pa.date32() if unit in ("year", "quarter", "month", "week", "day") else
-        pa.timestamp("us"))
-    return CExpr(lambda t, ctx: pc.cast(run(t, ctx), out) if out != src else run(t, ctx), out,
-                 v.const, node)
-
-
-@register("current_date", "today")
-def _current_date(c, node, args):
-    return CExpr(lambda t, ctx: pa.scalar(datetime.date.today(), pa.date32()), pa.date32(),
-                 False, node)
-
-
-@register("now", "current_timestamp", "get_current_timestamp", "localtimestamp")
-def _now(c, node, args):
-    return CExpr(lambda t, ctx: pa.scalar(datetime.datetime.now(), pa.timestamp("us")),
-                 pa.timestamp("us"), False, node)
-
-
-@register("current_time")
-def _current_time(c, node, args):
-    return CExpr(lambda t, ctx: pa.scalar(datetime.datetime.now().time(), pa.time64("us")),
-                 pa.time64("us"), False, node)
-
-
-@special("strftime")
-def _strftime(c, node, args):
-    if isinstance(node, exp.TimeToStr):
-        v, fmt = c.compile(node.this), c.compile(node.args["format"])
-    else:
-        raw = [c.compile(a) for a in positional_args(node)]
-        _nargs(node, raw, 2)
-        # SQLite writes strftime(format, value); DuckDB strftime(value, format).
-        v, fmt = (raw[1], raw[0]) if T.kind(raw[0].type) == "str" and T.kind(
-            raw[1].type) != "str" else (raw[0], raw[1])
-    v = _temporal_arg(v)
-    if not fmt.const:
-        raise NotSupportedError("the STRFTIME format must be a constant")
-    f = fmt.fn(None, None).as_py()
-    src = v.type
-
-    def run(t, ctx):
-        x = v.fn(t, ctx)
-        if T.kind(src) == "date":
-            x = pc.cast(x, pa.timestamp("s"))
-        return pc.strftime(x, format=f)
-    return CExpr(run, pa.string(), v.const, node)
-
-
-@special("strptime")
-def _strptime(c, node, args):
-    raw = [c.compile(a) for a in positional_args(node)]
-    s, fmt = _text(raw[0]), raw[1]
-    f = fmt.fn(None, None).as_py()
-    return CExpr(lambda t, ctx: pc.strptime(s.fn(t, ctx), format=f, unit="us"),
-                 pa.timestamp("us"), s.const, node)
-
-
-def compile_interval(c: ExprCompiler, node: exp.Interval) -> CExpr:
-    amount = c.compile(node.this)
-    unit_node = node.args.get("unit")
-    text = amount.fn(None, None).as_py() if amount.const else None
-    if text is None:
-        raise NotSupportedError(f"INTERVAL needs a constant amount: {node.sql()}")
-    unit = unit_node.name if unit_node is not None else None
-    if unit is None:
-        parts = str(text).split()
-        text, unit = parts[0], parts[1] if len(parts) > 1 else "day"
-    return const_expr(_interval_value(float(text), _unit(unit)), pa.month_day_nano_interval(),
-                      node)
-
-
-def _interval_value(n: float, unit: str) -> pa.MonthDayNano:
-    months = days = nanos = 0
-    if unit == "year":
-        months = int(n * 12)
-    elif unit == "quarter":
-        months = int(n * 3)
-    elif unit == "month":
-        months = int(n)
-    elif unit == "week":
-        days = int(n * 7)
-    elif unit == "day":
-        days = int(n)
-    else:
-        scale = {"hour": 3600e9, "minute": 60e9, "second": 1e9, "millisecond": 1e6,
-                 "microsecond": 1e3}[unit]
-        nanos = int(n * scale)
-    return pa.MonthDayNano([months, days, nanos])
-
-
-def add_interval(base, iv, sign: int, base_type: pa.DataType):
-    """``base + sign * iv`` for dates/timestamps and month-day-nano intervals."""
-    if not isinstance(iv, pa.Scalar):
-        raise NotSupportedError("interval arithmetic needs a constant interval")
-    if not iv.is_valid:
-        return pa.scalar(None, pa.timestamp("us"))
-    v = iv.as_py()
-    months, days, nanos = v.months * sign, v.days * sign, v.nanoseconds * sign
-    ts = pc.cast(base, pa.timestamp("us")) if T.kind(base_type) == "date" else base
-    if months:
-        ts = _add_months(ts, months)
-    if days or nanos:
-        delta = pa.scalar(days * 86_400_000_000 + nanos // 1000, pa.duration("us"))
-        unit = ts.type.unit if hasattr(ts.type, "unit") else "us"
-        ts = pc.add(ts, pc.cast(delta, pa.duration(unit)))
-    return ts
-
-
-def _add_months(ts, months: int):
-    def shift(d):
-        if d is None:
-            return None
-        m = d.month - 1 + months
-        y = d.year + m // 12
-        m = m % 12 + 1
-        import calendar
-        day = min(d.day, calendar.monthrange(y, m)[1])
-        return d.replace(year=y, month=m, day=day)
-    if isinstance(ts, pa.Scalar):
-        return pa.scalar(shift(ts.as_py()), ts.type)
-    arr = to_array(ts, len(ts))
-    return pa.array([shift(x) for x in arr.to_pylist()], arr.type)
-
-
-def _cast_fn(target: pa.DataType):
-    def h(c, node, args):
-        _nargs(node, args, 1)
-        return cast_expr(args[0], target)
-    return h
-
-
-register("date")(_cast_fn(pa.date32()))
-register("datetime", "timestamp")(_cast_fn(pa.timestamp("us")))
-
-
-@register("date_add")
-def _date_add(c, node, args):
-    from sochdb.sql.arith import compile_arith
-    return compile_arith("Add", args[0], args[1], c.settings, node)
-
-
 # -- vectors ---------------------------------------------------------------------------
 
 def _vector_args(node, args):
@@ -1138,6 +891,9 @@ def _array_length(c, node, args):
     return CExpr(lambda t, ctx: pc.cast(pc.list_value_length(a.fn(t, ctx)), pa.int64()),
                  pa.int64(), a.const, node)
 
+
+# Date and time functions register themselves into FUNCTIONS.
+from sochdb.sql.temporal import add_interval, compile_interval  # noqa: E402
 
 __all__ = ["FUNCTIONS", "compile_function", "compile_like", "concat_exprs", "compile_interval",
            "add_interval", "function_name", "positional_args", "Any"]

@@ -18,7 +18,7 @@ from sqlglot import exp
 
 from sochdb.errors import BindError, NotSupportedError, ProgrammingError
 from sochdb.sql import types as T
-from sochdb.sql.aggregates import AggSpec, aggregate_name, result_type
+from sochdb.sql.aggregates import TWO_ARGUMENTS, AggSpec, aggregate_name, result_type
 from sochdb.sql.expressions import CExpr, ExprCompiler, bool_expr, cast_expr
 from sochdb.sql.functions import positional_args
 from sochdb.sql.operators import Aggregate, Filter, Operator
@@ -293,6 +293,29 @@ def _grouping_functions(items, having, order_items, key_nodes, gfield, replaceme
             replacements[g] = CExpr(fn, pa.int64(), False, g.sql())
 
 
+def _second_argument(planner: "Planner", spec: AggSpec, call: exp.Expression, extra_args,
+                     comp: ExprCompiler, inputs: list[tuple[str, CExpr]]) -> None:
+    """The x of COVAR_POP(y, x) and friends: both arguments are read as DOUBLE."""
+    name = spec.name
+    if len(extra_args) != 1:
+        raise ProgrammingError(f"{name.upper()}() takes two arguments: {call.sql()}")
+    if spec.distinct:
+        raise NotSupportedError(f"{name.upper()}(DISTINCT ...) is not supported")
+    fields = [(spec.arg, spec.arg_type)]
+    e = comp.compile(extra_args[0])
+    field = planner.fresh()
+    inputs.append((field, e))
+    fields.append((field, e.type))
+    for i, (f, typ) in enumerate(fields):
+        if not (T.is_numeric(typ) or T.kind(typ) == "null"):
+            raise BindError(f"{name.upper()}() takes numbers, not {T.sql_type_name(typ)}: "
+                            f"{call.sql()}")
+        pos = next(j for j, (k, _) in enumerate(inputs) if k == f)
+        inputs[pos] = (f, cast_expr(inputs[pos][1], pa.float64()))
+    spec.arg_type = pa.float64()
+    spec.extra["arg2"] = field
+
+
 def _agg_spec(planner: "Planner", node: exp.Expression, comp: ExprCompiler,
               ) -> tuple[AggSpec, list[tuple[str, CExpr]]]:
     inputs: list[tuple[str, CExpr]] = []
@@ -348,6 +371,9 @@ def _agg_spec(planner: "Planner", node: exp.Expression, comp: ExprCompiler,
     elif name not in ("count_star",):
         raise ProgrammingError(f"{name.upper()}() needs an argument: {node.sql()}")
     spec = AggSpec(name, arg_field, arg_type, out, distinct=distinct, filter=filter_field)
+    spec.extra["sql"] = call.sql()
+    if name in TWO_ARGUMENTS:
+        _second_argument(planner, spec, call, extra_args, comp, inputs)
     if order_node is not None:
         keys = []
         for o in order_node.expressions:
@@ -375,7 +401,13 @@ def _agg_spec(planner: "Planner", node: exp.Expression, comp: ExprCompiler,
         q = call.args.get("quantile") or (extra_args[0] if extra_args else None)
         if q is None:
             raise ProgrammingError(f"{name.upper()} needs a quantile, e.g. {name}(x, 0.5)")
-        spec.quantile = float(comp.compile(q).fn(None, None).as_py())
+        qe = comp.compile(q)
+        value = qe.fn(None, None).as_py() if qe.const else None
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or \
+                not 0 <= value <= 1:
+            raise ProgrammingError(f"the quantile must be a constant number between 0 and 1, "
+                                   f"got {q.sql()}: {call.sql(dialect='duckdb')}")
+        spec.quantile = float(value)
     spec.out_type = result_type(name, arg_type)
     if name in ("avg", "mean") and arg_type is not None and T.kind(arg_type) == "decimal":
         spec.out_type = pa.float64()

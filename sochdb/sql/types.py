@@ -7,6 +7,8 @@ lists of float32 for vector search. Imports pyarrow and sqlglot only.
 
 from __future__ import annotations
 
+import re
+
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlglot import exp
@@ -224,7 +226,14 @@ def cast(value, to: pa.DataType, safe: bool = True, what: str = "value"):
     try:
         if ks == "str" and kt == "bool":
             return _str_to_bool(value, safe, what)
-        if ks == "str" and kt in ("int", "float", "decimal"):
+        if kt == "decimal" and ks in ("str", "float", "int", "decimal"):
+            return _to_decimal(value, ks, to)
+        if ks == "decimal" and kt == "int":
+            # SQL rounds to the nearest integer, halves away from zero (DuckDB, PostgreSQL).
+            return pc.cast(pc.round(value, round_mode="half_towards_infinity"), to)
+        if ks == "str" and kt == "bytes":
+            return _str_to_blob(value)
+        if ks == "str" and kt in ("int", "float"):
             stripped = pc.utf8_trim_whitespace(value)
             if kt == "int":
                 # '12.7' -> 12 would surprise; SQL integer casts of decimal text round.
@@ -263,7 +272,71 @@ def cast(value, to: pa.DataType, safe: bool = True, what: str = "value"):
 
 def _short_arrow_message(e: Exception) -> str:
     text = str(e).split("\n")[0]
+    if "does not fit in precision" in text or "Decimal value would cause data loss" in text \
+            or "cannot be represented as decimal" in text:
+        return "the value does not fit"
     return text.replace("Failed to parse string: ", "could not convert ")
+
+
+def _decimal(precision: int, scale: int) -> pa.DataType:
+    """A decimal type wide enough for ``precision`` digits (decimal256 past 38)."""
+    if precision <= 38:
+        return pa.decimal128(precision, scale)
+    return pa.decimal256(min(precision, 76), scale)
+
+
+def _to_decimal(value, ks: str, to: pa.DataType):
+    """Numbers and text to DECIMAL(p,s), rounding extra fractional digits half away from
+    zero (DuckDB, PostgreSQL). A DOUBLE converts through its shortest round-trip text, so
+    1.005 becomes 1.01 as written, not 1.00 as its binary value would (PostgreSQL)."""
+    if ks == "int":
+        # Arrow needs room for every digit of the integer type before narrowing.
+        return pc.cast(pc.cast(value, _decimal(20 + to.scale, to.scale)), to)
+    if ks == "decimal":
+        src = value.type
+        if src.scale > to.scale:
+            # One more digit of room: rounding 9.995 up gives 10.00.
+            value = pc.round(pc.cast(value, _decimal(src.precision + 1, src.scale)),
+                             ndigits=to.scale, round_mode="half_towards_infinity")
+        return pc.cast(value, to)
+    if ks == "float":
+        bad = pc.or_(pc.is_nan(value), pc.is_inf(value))
+        if (bad.as_py() if isinstance(bad, pa.Scalar) else pc.any(bad).as_py()):
+            raise pa.ArrowInvalid("NaN and infinity have no DECIMAL value")
+        value = pc.cast(value, pa.string())
+    text = pc.utf8_trim_whitespace(value)
+    try:
+        return pc.cast(text, to)
+    except pa.ArrowInvalid:
+        pass
+    # More fractional digits than the scale: keep one more digit, then round.
+    keep = to.scale + 1
+    cut = pc.replace_substring_regex(text, pattern=rf"^([+-]?\d*\.\d{{{keep}}})\d+$",
+                                     replacement=r"\1")
+    wide = pc.cast(cut, _decimal(to.precision + 1, keep))
+    return pc.cast(pc.round(wide, ndigits=to.scale, round_mode="half_towards_infinity"), to)
+
+
+_HEX_ESCAPE = re.compile(rb"\\x([0-9a-fA-F]{2})")
+
+
+def _str_to_blob(value):
+    """Text to BLOB: the UTF-8 bytes, with ``\\xHH`` escapes decoded (DuckDB)."""
+    raw = pc.cast(value, pa.binary())
+    has = pc.match_substring(value, pattern="\\x")
+    if not (has.as_py() if isinstance(has, pa.Scalar) else pc.any(has).as_py()):
+        return raw
+
+    def decode(b: bytes | None) -> bytes | None:
+        return None if b is None else _HEX_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), b)
+    if isinstance(raw, pa.Scalar):
+        return pa.scalar(decode(raw.as_py()), pa.binary())
+    if isinstance(raw, pa.ChunkedArray):
+        raw = raw.combine_chunks()
+    # Only distinct values are decoded in Python, each once.
+    uniq = pc.unique(raw)
+    mapped = pa.array([decode(x) for x in uniq.to_pylist()], pa.binary())
+    return mapped.take(pc.index_in(raw, value_set=uniq))
 
 
 def _str_to_bool(value, safe: bool, what: str):
