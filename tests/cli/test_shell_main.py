@@ -46,8 +46,8 @@ def test_keep_going_runs_every_statement_and_reports_the_last_error(monkeypatch,
     assert out == "one\n1\nthree\n3\n"
     assert [ln for ln in err.splitlines() if "Error" in ln] == [
         "<stdin>:1: Error: unknown column 'nope'",
-        "<stdin>:3: Error: syntax error at line 1, column 7 near '2': Invalid expression / "
-        "Unexpected token"]
+        "<stdin>:3: Error: syntax error at line 1, column 1: 'SELEC' does not start a SQL "
+        "statement; did you mean 'SELECT'?"]
 
 
 def test_modes_from_the_command_line(monkeypatch, capsys):

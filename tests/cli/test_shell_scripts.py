@@ -97,10 +97,10 @@ def test_connect_runs_the_shell_against_a_server(tmp_path):
         assert r.stderr.splitlines() == [
             "Error: listing tables is not available over --connect: the server does not "
             "expose its catalog",
-            "Error: syntax error at line 1, column 7 near '1': Invalid expression / "
-            "Unexpected token",
+            "Error: syntax error at line 1, column 1: 'SELEC' does not start a SQL statement; "
+            "did you mean 'SELECT'?",
             "  SELEC 1",
-            "        ^"]
+            "  ^"]
         lines = r.stdout.splitlines()
         assert lines[0] == "Table 't' created"
         assert lines[1].startswith("Imported 3 rows into t in ")

@@ -600,7 +600,7 @@ class FakeDatabase:
                                                       pa.decimal128(5, 2))}))
         if sql.startswith("DELETE"):
             return FakeResult(None, rowcount=2)
-        if sql == "CREATE TABLE t(a INT)":
+        if sql == "CREATE TABLE t(a INT)" or sql.startswith("SET dialect"):
             return FakeResult(None)
         if sql == "SELECT broken":
             raise TypeError("bug in the engine")
