@@ -37,6 +37,9 @@ class Database:
         if engine.extra.get("plugins"):  # triggers stored with the database fire from the start
             from sochdb.plugins import PluginRegistry
             self._plugins = PluginRegistry(_store=engine)
+        if any(k.startswith("vector_index:") and v for k, v in engine.extra.items()):
+            from sochdb.vector.registry import registry_for
+            self._vectors = registry_for(engine)  # the SQL planner finds indexes through it
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -72,6 +75,8 @@ class Database:
             return
         if self._vectors is not None:
             self._vectors.close()
+        from sochdb.vector.registry import close_registry
+        close_registry(self._engine)  # also one created by SQL CREATE INDEX ... USING HNSW
         self._engine.close()
 
     def __enter__(self) -> "Database":
@@ -253,6 +258,48 @@ class Database:
     def unregister(self, name: str) -> None:
         from sochdb.interop import unregister
         unregister(self, name)
+
+    # -- vector indexes ------------------------------------------------------------------
+
+    def create_vector_index(self, name: str, dimension: int, metric: str = "cosine",
+                            m: int = 16, ef_construction: int = 100, dtype: str | None = None):
+        """Create a named, durable vector index and return it (a ``VectorIndex``).
+
+        Args:
+            name: 1-128 letters, digits, ``_``, ``.`` or ``-``.
+            dimension: the length of every vector.
+            metric: ``cosine``, ``l2`` (``euclidean``) or ``ip`` (``dot``); distances are
+                lower-is-better (docs/vectors.md).
+            m, ef_construction: HNSW graph degree and build breadth.
+            dtype: graph precision: ``i8``, ``f16``, ``bf16`` or ``f32``; None picks ``i8``
+                for cosine and ``f16`` for l2/ip. Results are re-ranked with the stored
+                float32 vectors either way.
+
+        Raises AlreadyExistsError when the name is taken.
+        """
+        from sochdb.vector.collection import create_collection
+        self._engine._check_open()
+        return create_collection(self._engine, name, dimension, metric, m, ef_construction,
+                                 dtype)
+
+    def vector_index(self, name: str):
+        """The vector index ``name``; NotFoundError (listing the existing ones) if unknown."""
+        from sochdb.vector.collection import open_collection
+        self._engine._check_open()
+        return open_collection(self._engine, name)
+
+    def drop_vector_index(self, name: str) -> None:
+        """Drop a vector index and its vectors (or an SQL ``USING HNSW`` index)."""
+        from sochdb.vector.collection import drop_vector_index
+        self._engine._check_open()
+        drop_vector_index(self._engine, name)
+
+    def vector_indexes(self) -> list[str]:
+        """Names of the vector indexes made with ``create_vector_index``."""
+        from sochdb.vector.collection import collection_names
+        from sochdb.vector.registry import registry_for
+        self._engine._check_open()
+        return collection_names(registry_for(self._engine))
 
     # -- maintenance ---------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ __all__ = [
     "ParseError", "BindError", "ConstraintError", "TransactionConflictError",
     "DatabaseLockedError", "TransactionClosedError", "CorruptionError", "ExecutionError",
     "ConfigError", "TriggerAbort", "PluginError", "QueryInterruptedError", "ResourceLimitError",
-    "error_from_code",
+    "NotFoundError", "AlreadyExistsError", "error_from_code",
 ]
 
 
@@ -197,6 +197,21 @@ class ResourceLimitError(OperationalError):
 
     code = "RESOURCE_LIMIT"
     numeric = 22
+
+
+class NotFoundError(BindError):
+    """A named object outside SQL's tables (a vector index) does not exist; the message lists
+    the ones that do."""
+
+    code = "NOT_FOUND"
+    numeric = 23
+
+
+class AlreadyExistsError(ProgrammingError):
+    """Creating a named object (a vector index) whose name is taken."""
+
+    code = "ALREADY_EXISTS"
+    numeric = 24
 
 
 _BY_CODE: dict[str, type[Error]] = {}
