@@ -49,8 +49,9 @@ _TABLE: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
     (errors.QueryInterruptedError, grpc.StatusCode.CANCELLED),
     (errors.ResourceLimitError, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (errors.TransactionClosedError, grpc.StatusCode.FAILED_PRECONDITION),
-    (errors.BindError, grpc.StatusCode.NOT_FOUND),
-    (errors.IntegrityError, grpc.StatusCode.ALREADY_EXISTS),
+    (errors.BindError, grpc.StatusCode.NOT_FOUND),  # and its NotFoundError
+    (errors.AlreadyExistsError, grpc.StatusCode.ALREADY_EXISTS),
+    (errors.IntegrityError, grpc.StatusCode.INVALID_ARGUMENT),  # e.g. an id twice in a batch
     (errors.ProgrammingError, grpc.StatusCode.INVALID_ARGUMENT),
     (errors.DataError, grpc.StatusCode.INVALID_ARGUMENT),
     (errors.NotSupportedError, grpc.StatusCode.UNIMPLEMENTED),

@@ -13,8 +13,10 @@ S = grpc.StatusCode
 
 
 @pytest.mark.parametrize("exc, code", [
-    (errors.BindError("no such index"), S.NOT_FOUND),
-    (errors.IntegrityError("duplicate id 3"), S.ALREADY_EXISTS),
+    (errors.BindError("no such column"), S.NOT_FOUND),
+    (errors.NotFoundError("no vector index named 'x'"), S.NOT_FOUND),
+    (errors.AlreadyExistsError("a vector index named 'x' already exists"), S.ALREADY_EXISTS),
+    (errors.IntegrityError("id 3 appears twice in one insert"), S.INVALID_ARGUMENT),
     (errors.DataError("dimension 3, expected 4"), S.INVALID_ARGUMENT),
     (errors.ProgrammingError("k must be at least 1"), S.INVALID_ARGUMENT),
     (errors.TransactionConflictError("conflict"), S.ABORTED),
