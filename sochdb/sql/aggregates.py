@@ -128,7 +128,9 @@ def run_aggregate(table: pa.Table, keys: list[str], specs: list[AggSpec]) -> pa.
                 pa.types.is_integer(work.column(s.arg).type):
             work = _guard_int_sum(work, s)
         fn = AGGREGATES[s.name]
-        if s.distinct and s.name in ("count",):
+        if s.extra.get("row_fields"):
+            special.append(s)
+        elif s.distinct and s.name in ("count",):
             native.append((s.arg, "count_distinct", pc.CountOptions(mode="only_valid")))
             native_out.append(s)
         elif s.distinct and s.name in ("min", "max", "bool_and", "bool_or", "any_value",
@@ -274,6 +276,8 @@ def _special(work: pa.Table, s: AggSpec, gid: np.ndarray, ngroups: int):
     name = s.name
     if name in TWO_ARGUMENTS:
         return _covariance(work, s, gid, ngroups)
+    if s.extra.get("row_fields"):
+        return _count_distinct_rows(work, s, gid, ngroups)
     if name == "approx_count_distinct":
         s2 = AggSpec("count", s.arg, s.arg_type, s.out, distinct=True)
         return _distinct_reduce(work, s2, gid, ngroups)
@@ -350,6 +354,20 @@ def _distinct_reduce(work: pa.Table, s: AggSpec, gid: np.ndarray, ngroups: int):
         res = pc.fill_null(res, 0)
     del out
     return pc.cast(res, s.out_type) if res.type != s.out_type else res
+
+
+def _count_distinct_rows(work: pa.Table, s: AggSpec, gid: np.ndarray,
+                         ngroups: int) -> pa.Array:
+    """COUNT(DISTINCT (a, b, ...)): the distinct field combinations per group. A row value is
+    never NULL, and its NULL fields compare equal here, as Arrow's grouping keys do."""
+    fields = s.extra["row_fields"]
+    rows = pa.table([pa.array(gid)] + [work.column(f) for f in fields],
+                    names=["g"] + [f"k{i}" for i in range(len(fields))])
+    if s.filter is not None:
+        rows = rows.filter(pc.fill_null(work.column(s.filter), False))
+    uniq = rows.group_by(rows.schema.names, use_threads=False).aggregate([])
+    counts = np.bincount(uniq.column("g").to_numpy(), minlength=ngroups)
+    return pa.array(counts.astype(np.int64))
 
 
 def _covariance(work: pa.Table, s: AggSpec, gid: np.ndarray, ngroups: int) -> pa.Array:

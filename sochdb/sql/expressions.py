@@ -474,7 +474,7 @@ class ExprCompiler:
         return CExpr(lambda t, c: pc.bit_wise_not(e.fn(t, c)), pa.int64(), e.const, node)
 
     def _tuple(self, node: exp.Tuple) -> CExpr:
-        raise NotSupportedError(f"a row value is only supported in comparisons and IN: "
+        raise NotSupportedError(f"a row value is only supported in comparisons, IN and COUNT: "
                                 f"{node.sql()}")
 
     def _star(self, node: exp.Star) -> CExpr:

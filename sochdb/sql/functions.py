@@ -94,9 +94,10 @@ def compile_function(c: ExprCompiler, node: exp.Func) -> CExpr:
         if name in AGGREGATES:
             raise ProgrammingError(f"aggregate function {name.upper()} is not allowed in "
                                    f"{c.context}: {node.sql()}")
-        raise BindError(f"unknown function {name.upper()}()"
-                        f"{suggest(name, list(FUNCTIONS) + list(AGGREGATES), cutoff=0.75)}",
-                        function=name)
+        written = written_name(node)
+        raise BindError(f"unknown function {written.upper()}()"
+                        f"{suggest(written, list(FUNCTIONS) + list(AGGREGATES), cutoff=0.75)}",
+                        function=written)
     special = _SPECIAL_ARGS.get(name)
     if special is not None:
         return handler(c, node, [])

@@ -350,6 +350,23 @@ def _agg_spec(planner: "Planner", node: exp.Expression, comp: ExprCompiler,
         arg_node = None
     for inner in (arg_node.find_all(exp.AggFunc) if arg_node is not None else []):
         raise ProgrammingError(f"aggregate function calls cannot be nested: {node.sql()}")
+    row_fields: list[str] = []
+    if isinstance(arg_node, exp.Tuple):
+        if name != "count":
+            raise NotSupportedError(f"a row value is only supported in comparisons, IN and "
+                                    f"COUNT: {node.sql()}")
+        # A row value is never NULL, even when its fields are: COUNT((a, b)) counts every
+        # row, COUNT(DISTINCT (a, b)) the distinct field combinations (NULLs equal).
+        if not distinct:
+            name, arg_node = "count_star", None
+        else:
+            for item in arg_node.expressions:
+                f, e = planner.fresh(), comp.compile(item)
+                if T.kind(e.type) == "null":
+                    e = cast_expr(e, pa.int64())
+                inputs.append((f, e))
+                row_fields.append(f)
+            arg_node = arg_node.expressions[0]
     arg_field = None
     arg_type = None
     if arg_node is not None:
@@ -372,6 +389,8 @@ def _agg_spec(planner: "Planner", node: exp.Expression, comp: ExprCompiler,
         raise ProgrammingError(f"{name.upper()}() needs an argument: {node.sql()}")
     spec = AggSpec(name, arg_field, arg_type, out, distinct=distinct, filter=filter_field)
     spec.extra["sql"] = call.sql()
+    if row_fields:
+        spec.extra["row_fields"] = row_fields
     if name in TWO_ARGUMENTS:
         _second_argument(planner, spec, call, extra_args, comp, inputs)
     if order_node is not None:
