@@ -286,6 +286,8 @@ def drop_table_by_name(ctx: StmtCtx, name: str, cascade: bool = False) -> None:
                 raise ConstraintError(f"cannot drop table {tdef.name}: foreign key {fk.name} "
                                       f"of table {other.name} references it")
     ctx.txn.set_catalog(ctx.catalog.without_table(tdef.id), {"op": "drop", "id": tdef.id})
+    from sochdb.sql.vector_search import drop_table_indexes
+    drop_table_indexes(ctx, tdef)
 
 
 # -- indexes ---------------------------------------------------------------------------
@@ -293,6 +295,10 @@ def drop_table_by_name(ctx: StmtCtx, name: str, cascade: bool = False) -> None:
 def create_index(ctx: StmtCtx, stmt: exp.Create) -> Result:
     idx = stmt.this
     name = idx.name
+    using = idx.args.get("params") and idx.args["params"].args.get("using")
+    if using is not None and using.name.upper() == "HNSW":
+        from sochdb.sql.vector_search import create_hnsw_index
+        return create_hnsw_index(ctx, stmt)
     table_node = idx.args.get("table")
     tdef = ctx.catalog.get(table_node.name) if table_node is not None else None
     if tdef is None:
@@ -339,6 +345,10 @@ def _drop_index(ctx: StmtCtx, name: str, exists: bool) -> Result:
                 new.uniques = [x for x in new.uniques if x.name.lower() != name.lower()]
                 _put_table(ctx, new)
                 return Result(message=f"Index '{name}' dropped", statement="DROP")
+    from sochdb.sql.vector_search import drop_hnsw_index
+    hnsw = drop_hnsw_index(ctx, name)
+    if hnsw is not None:
+        return hnsw
     if exists:
         return Result(message=f"Index '{name}' does not exist", statement="DROP")
     raise BindError(f"unknown index {name!r}")

@@ -54,6 +54,7 @@ class Planner:
         self.registry = registry or {}
         self._counter = 0
         self._positional = 0
+        self.param_nodes: dict[int, int] = {}  # id(? node) -> its number (vector_search)
         self.cte_frames: list[dict[str, Any]] = []
 
     # -- helpers -------------------------------------------------------------------------
@@ -67,6 +68,7 @@ class Planner:
         if name is None or name == "?":
             key = self._positional
             self._positional += 1
+            self.param_nodes[id(node)] = key
             return key
         text = str(name)
         if text.isdigit():
@@ -348,6 +350,9 @@ class Planner:
             keep = [CExpr(lambda t, c, f=col.field: t.column(f), col.type, False, col.name)
                     for col in out_cols]
             op = Project(op, keep, out_cols)
+        if sort_keys:
+            from sochdb.sql.vector_search import use_vector_index
+            op = use_vector_index(self, node, op)
         _mark_point_query(op)
         return op
 

@@ -22,8 +22,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sochdb.engine.catalog import HIDDEN_PREFIX, Column, TableDef, Unique
-from sochdb.errors import (AlreadyExistsError, DataError, IntegrityError, NotFoundError,
-                           ProgrammingError, TransactionConflictError)
+from sochdb.errors import (
+    AlreadyExistsError,
+    DataError,
+    IntegrityError,
+    NotFoundError,
+    ProgrammingError,
+    TransactionConflictError,
+)
 from sochdb.vector.registry import IndexDef, VectorRegistry, check_name, registry_for
 
 if TYPE_CHECKING:
@@ -31,8 +37,15 @@ if TYPE_CHECKING:
     from sochdb.engine.transaction import TableView, TxnState
     from sochdb.transaction import Transaction
 
-__all__ = ["VectorIndex", "SearchHit", "create_collection", "open_collection",
-           "drop_vector_index", "collection_names", "TABLE_PREFIX"]
+__all__ = [
+    "TABLE_PREFIX",
+    "SearchHit",
+    "VectorIndex",
+    "collection_names",
+    "create_collection",
+    "drop_vector_index",
+    "open_collection",
+]
 
 #: Hidden tables of collections are named this plus the index name.
 TABLE_PREFIX = HIDDEN_PREFIX + "vec_"
@@ -83,9 +96,9 @@ def collection_names(reg: VectorRegistry) -> list[str]:
                   key=str.lower)
 
 
-def create_collection(engine: "Engine", name: str, dimension: int, metric: str = "cosine",
+def create_collection(engine: Engine, name: str, dimension: int, metric: str = "cosine",
                       m: int = 16, ef_construction: int = 100,
-                      dtype: str | None = None) -> "VectorIndex":
+                      dtype: str | None = None) -> VectorIndex:
     """Create the hidden table and the definition in one commit (see Database)."""
     check_name(name)
     reg = registry_for(engine)
@@ -119,7 +132,7 @@ def create_collection(engine: "Engine", name: str, dimension: int, metric: str =
     return VectorIndex(engine, idef.name)
 
 
-def open_collection(engine: "Engine", name: str) -> "VectorIndex":
+def open_collection(engine: Engine, name: str) -> VectorIndex:
     if not isinstance(name, str):
         raise ProgrammingError(f"vector index name must be a string, got {name!r}")
     reg = registry_for(engine)
@@ -132,7 +145,7 @@ def open_collection(engine: "Engine", name: str) -> "VectorIndex":
     return VectorIndex(engine, d.name)
 
 
-def drop_vector_index(engine: "Engine", name: str) -> None:
+def drop_vector_index(engine: Engine, name: str) -> None:
     """Drop a collection (its table too) or an SQL HNSW index, in one commit."""
     if not isinstance(name, str):
         raise ProgrammingError(f"vector index name must be a string, got {name!r}")
@@ -221,7 +234,7 @@ class VectorIndex:
         [SearchHit(id=1, distance=0.00496..., metadata={'lang': 'en'})]
     """
 
-    def __init__(self, engine: "Engine", name: str) -> None:
+    def __init__(self, engine: Engine, name: str) -> None:
         self._engine = engine
         self._name = name
 
@@ -242,7 +255,7 @@ class VectorIndex:
                                 f"{_listing(reg)}", name=self._name)
         return reg, d
 
-    def _txn(self, txn: "Transaction | None", write: bool) -> tuple["TxnState", bool]:
+    def _txn(self, txn: Transaction | None, write: bool) -> tuple[TxnState, bool]:
         if txn is None:
             return self._engine.begin(register=write), True
         state = getattr(txn, "state", None)
@@ -251,7 +264,7 @@ class VectorIndex:
         state.check_open()
         return state, False
 
-    def _table(self, st: "TxnState", d: IndexDef) -> TableDef:
+    def _table(self, st: TxnState, d: IndexDef) -> TableDef:
         tdef = st.catalog.by_id(d.table_id)
         if tdef is None:
             raise NotFoundError(f"vector index {self._name!r} does not exist in this "
@@ -259,8 +272,8 @@ class VectorIndex:
                                 name=self._name)
         return tdef
 
-    def _write(self, txn: "Transaction | None", work) -> int:
-        reg, d = self._def()
+    def _write(self, txn: Transaction | None, work) -> int:
+        _, d = self._def()
         st, own = self._txn(txn, write=True)
         try:
             count = work(st, self._table(st, d), d)
@@ -275,7 +288,7 @@ class VectorIndex:
     # -- writes ---------------------------------------------------------------------------
 
     def insert(self, ids: Any, vectors: Any, metadata: Sequence[Mapping[str, Any] | None]
-               | None = None, *, txn: "Transaction | None" = None) -> int:
+               | None = None, *, txn: Transaction | None = None) -> int:
         """Insert (or replace: an id already present gets the new vector and metadata) one
         vector per id; returns the number inserted.
 
@@ -303,7 +316,7 @@ class VectorIndex:
             pa.array(x.reshape(-1)), d.dimension)] + self._metadata_columns(metadata, idarr),
             names=[_ID, _VECTOR, _META, _TAGS])
 
-        def work(st: "TxnState", tdef: TableDef, _d: IndexDef) -> int:
+        def work(st: TxnState, tdef: TableDef, _d: IndexDef) -> int:
             _, old = st.view(tdef).lookup((_ID,), idarr.tolist())
             if len(old):
                 st.delete(tdef, old)
@@ -344,12 +357,12 @@ class VectorIndex:
                                 f"{int(ids[i])}) is not JSON: {e}") from None
         return [pa.array(texts, pa.string()), pa.array(tags, pa.list_(pa.string()))]
 
-    def delete(self, ids: Any, *, txn: "Transaction | None" = None) -> int:
+    def delete(self, ids: Any, *, txn: Transaction | None = None) -> int:
         """Delete the vectors with these ids; returns how many existed (unknown ids are
         ignored). Deleted ids never appear in later search results."""
         idarr = _as_ids(ids)
 
-        def work(st: "TxnState", tdef: TableDef, _d: IndexDef) -> int:
+        def work(st: TxnState, tdef: TableDef, _d: IndexDef) -> int:
             if not len(idarr):
                 return 0
             _, old = st.view(tdef).lookup((_ID,), np.unique(idarr).tolist())
@@ -361,8 +374,8 @@ class VectorIndex:
     # -- reads ----------------------------------------------------------------------------
 
     def search(self, query: Any, k: int = 10, ef: int | None = None,
-               filter: Mapping[str, Any] | None = None,  # noqa: A002 - the API's name
-               *, txn: "Transaction | None" = None) -> list[SearchHit] | list[list[SearchHit]]:
+               filter: Mapping[str, Any] | None = None,
+               *, txn: Transaction | None = None) -> list[SearchHit] | list[list[SearchHit]]:
         """The ``k`` nearest vectors, nearest first.
 
         Args:
@@ -405,7 +418,7 @@ class VectorIndex:
     def __len__(self) -> int:
         return self.count()
 
-    def count(self, *, txn: "Transaction | None" = None) -> int:
+    def count(self, *, txn: Transaction | None = None) -> int:
         """The number of vectors (in ``txn``'s view when given)."""
         _, d = self._def()
         st, _ = self._txn(txn, write=False)
@@ -422,7 +435,7 @@ class VectorIndex:
     stats = info
 
 
-def _matching(view: "TableView", filter: Mapping[str, Any]) -> np.ndarray:  # noqa: A002
+def _matching(view: TableView, filter: Mapping[str, Any]) -> np.ndarray:
     """Rowids visible in ``view`` whose metadata holds every key/value of ``filter``."""
     try:
         tokens = sorted({_token(k, v) for k, v in filter.items()})
@@ -447,7 +460,7 @@ def _matching(view: "TableView", filter: Mapping[str, Any]) -> np.ndarray:  # no
     return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
 
 
-def _hits(view: "TableView", res: Any) -> list[list[SearchHit]]:
+def _hits(view: TableView, res: Any) -> list[list[SearchHit]]:
     """Rowids of a search result turned into ids and metadata (one take for the batch)."""
     valid = np.arange(res.ids.shape[1])[None, :] < res.counts[:, None]
     rowids = res.ids[valid]

@@ -43,7 +43,7 @@ _EXACT_CHUNK = 65536
 class _StampedGraph(HnswGraph):
     """The usearch graph plus the identity of its source, written into the file's metadata."""
 
-    stamp: dict[str, Any] = {}
+    stamp: dict[str, Any] | None = None
 
     def _meta(self) -> dict[str, Any]:
         return {**super()._meta(), "sochdb_source": self.stamp}
@@ -74,7 +74,7 @@ def column_matrix(col: pa.Array | pa.ChunkedArray, dimension: int,
 class ColumnIndex:
     """The graph of one vector index definition, loaded on first use."""
 
-    def __init__(self, registry: "VectorRegistry", idef: "IndexDef") -> None:
+    def __init__(self, registry: VectorRegistry, idef: IndexDef) -> None:
         self.registry = registry
         self.engine = registry.engine
         self.idef = idef
@@ -99,7 +99,7 @@ class ColumnIndex:
     def field(self) -> str:
         return f"c{self.idef.column_id}"
 
-    def table_def(self, txn: "TxnState | None" = None) -> "TableDef | None":
+    def table_def(self, txn: TxnState | None = None) -> TableDef | None:
         catalog = txn.catalog if txn is not None else self.engine.catalog
         tdef = catalog.by_id(self.idef.table_id)
         if tdef is None or not any(c.id == self.idef.column_id for c in tdef.columns):
@@ -195,7 +195,7 @@ class ColumnIndex:
         self.saved_size = len(graph) if self.origin == "loaded" else 0
         self.changes = 0 if self.origin == "loaded" else max(len(graph), 1)
 
-    def _add_rows(self, graph: HnswGraph, view: "TableView", tdef: "TableDef",
+    def _add_rows(self, graph: HnswGraph, view: TableView, tdef: TableDef,
                   rowids: np.ndarray) -> None:
         for start in range(0, len(rowids), _EXACT_CHUNK):
             part = rowids[start:start + _EXACT_CHUNK]
@@ -273,7 +273,7 @@ class ColumnIndex:
                         self.changes += len(rowids)
             self.applied_lsn = upto
 
-    def on_commit(self, lsn: int, txn: "TxnState") -> None:
+    def on_commit(self, lsn: int, txn: TxnState) -> None:
         """Apply one committed transaction's rows; on any failure the graph is dropped and
         rebuilt at its next use, so a commit never fails because of its index."""
         local = txn.tables.get(self.idef.table_id)
@@ -323,7 +323,7 @@ class ColumnIndex:
 
     # -- searching ------------------------------------------------------------------------
 
-    def can_serve(self, txn: "TxnState") -> bool:
+    def can_serve(self, txn: TxnState) -> bool:
         """True when the graph (checked against the snapshot) answers exactly like a scan."""
         local = txn.tables.get(self.idef.table_id)
         if local is not None and not local.empty:
@@ -333,7 +333,7 @@ class ColumnIndex:
         self.ensure()
         return txn.snap >= self.delete_lsn
 
-    def search(self, txn: "TxnState", queries: np.ndarray, k: int, ef: int | None = None,
+    def search(self, txn: TxnState, queries: np.ndarray, k: int, ef: int | None = None,
                allowed: np.ndarray | None = None) -> SearchResult:
         """Nearest rows (by rowid) visible to ``txn``; ``allowed`` restricts them to those
         rowids, which must themselves be visible to ``txn``."""
@@ -356,7 +356,7 @@ class ColumnIndex:
             res = graph.search(queries, k, ef=ef, filter=view._visible_committed)
         return res
 
-    def exact(self, view: "TableView", queries: np.ndarray, k: int,
+    def exact(self, view: TableView, queries: np.ndarray, k: int,
               allowed: np.ndarray | None = None) -> SearchResult:
         """Exact nearest rows of ``view`` (its snapshot plus the transaction's own writes)."""
         nq = len(queries)

@@ -27,9 +27,18 @@ if TYPE_CHECKING:
     from sochdb.engine.engine import Engine
     from sochdb.engine.transaction import TxnState
 
-__all__ = ["IndexDef", "VectorRegistry", "registry_for", "existing_registry",
-           "registry_for_table", "close_registry", "EXTRA_PREFIX", "check_name", "default_dtype",
-           "MAX_DIMENSION"]
+__all__ = [
+    "EXTRA_PREFIX",
+    "MAX_DIMENSION",
+    "IndexDef",
+    "VectorRegistry",
+    "check_name",
+    "close_registry",
+    "default_dtype",
+    "existing_registry",
+    "registry_for",
+    "registry_for_table",
+]
 
 #: Engine ``extra`` keys of vector index definitions: this prefix plus the lower-cased name.
 EXTRA_PREFIX = "vector_index:"
@@ -61,12 +70,12 @@ class IndexDef:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, d: dict[str, Any]) -> "IndexDef":
+    def from_json(cls, d: dict[str, Any]) -> IndexDef:
         return cls(**{f: d[f] for f in cls.__dataclass_fields__})
 
     @classmethod
     def build(cls, name: str, kind: str, table_id: int, column_id: int, dimension: Any,
-              metric: Any, m: Any, ef_construction: Any, dtype: Any) -> "IndexDef":
+              metric: Any, m: Any, ef_construction: Any, dtype: Any) -> IndexDef:
         """Validate user-given parameters into a definition (typed errors for bad ones)."""
         for what, v, low in (("dimension", dimension, 1), ("m", m, 2),
                              ("ef_construction", ef_construction, 1)):
@@ -98,7 +107,7 @@ def check_name(name: Any) -> str:
 class VectorRegistry:
     """Definitions and graphs of one engine's vector indexes."""
 
-    def __init__(self, engine: "Engine") -> None:
+    def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.closed = False
         self._indexes: dict[str, ColumnIndex] = {}
@@ -142,12 +151,12 @@ class VectorRegistry:
                 if d.table_id == table_id]
 
     @staticmethod
-    def define(txn: "TxnState", idef: IndexDef) -> None:
+    def define(txn: TxnState, idef: IndexDef) -> None:
         """Record ``idef`` in ``txn`` (it takes effect when the transaction commits)."""
         txn.set_catalog(txn.catalog, {"op": "extra", "key": idef.key, "value": idef.to_json()})
 
     @staticmethod
-    def undefine(txn: "TxnState", name: str) -> None:
+    def undefine(txn: TxnState, name: str) -> None:
         txn.set_catalog(txn.catalog, {"op": "extra", "key": EXTRA_PREFIX + name.lower(),
                                       "value": None})
 
@@ -196,14 +205,24 @@ class VectorRegistry:
 
     # -- engine hooks ---------------------------------------------------------------------
 
-    def _on_commit(self, lsn: int, txn: "TxnState | None") -> None:
-        if txn is None or not self._indexes:
+    def _on_commit(self, lsn: int, txn: TxnState | None) -> None:
+        if txn is None:
             return
         if txn.catalog_ops:
             live = self.definitions()
             for key, ci in list(self._indexes.items()):
                 if live.get(key) != ci.idef:
                     self.forget(key, remove_file=True)
+            for op in txn.catalog_ops:  # CREATE INDEX ... USING HNSW builds its graph now
+                value = op.get("value") if op.get("op") == "extra" else None
+                if value and op["key"].startswith(EXTRA_PREFIX) and value.get("kind") == "sql":
+                    d = live.get(op["key"][len(EXTRA_PREFIX):])
+                    if d is not None:
+                        ci = self.column_index(d)
+                        try:
+                            ci.ensure()
+                        except Exception as e:  # noqa: BLE001 - built on first use instead
+                            ci.origin = f"not built at CREATE INDEX ({type(e).__name__}: {e})"
         for ci in list(self._indexes.values()):
             ci.on_commit(lsn, txn)
 
@@ -242,11 +261,11 @@ class VectorRegistry:
             self.closed = True
 
 
-_REGISTRIES: "weakref.WeakKeyDictionary[Engine, VectorRegistry]" = weakref.WeakKeyDictionary()
+_REGISTRIES: weakref.WeakKeyDictionary[Engine, VectorRegistry] = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
 
 
-def registry_for(engine: "Engine") -> VectorRegistry:
+def registry_for(engine: Engine) -> VectorRegistry:
     """The registry of ``engine``, created on first use."""
     reg = _REGISTRIES.get(engine)
     if reg is None or reg.closed:
@@ -258,12 +277,12 @@ def registry_for(engine: "Engine") -> VectorRegistry:
     return reg
 
 
-def existing_registry(engine: "Engine") -> VectorRegistry | None:
+def existing_registry(engine: Engine) -> VectorRegistry | None:
     reg = _REGISTRIES.get(engine)
     return reg if reg is not None and not reg.closed else None
 
 
-def registry_for_table(tdef: "TableDef") -> VectorRegistry | None:
+def registry_for_table(tdef: TableDef) -> VectorRegistry | None:
     """The open registry whose engine's current catalog holds exactly this table definition
     (the planner knows a catalog, not its engine)."""
     for engine, reg in list(_REGISTRIES.items()):
@@ -272,7 +291,7 @@ def registry_for_table(tdef: "TableDef") -> VectorRegistry | None:
     return None
 
 
-def close_registry(engine: "Engine") -> None:
+def close_registry(engine: Engine) -> None:
     """Save and release the graphs of ``engine`` (called before the engine closes)."""
     reg = _REGISTRIES.pop(engine, None)
     if reg is not None:

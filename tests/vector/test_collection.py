@@ -12,8 +12,14 @@ import numpy as np
 import pytest
 
 from sochdb import Database
-from sochdb.errors import (AlreadyExistsError, DataError, IntegrityError, NotFoundError,
-                           ProgrammingError, TransactionConflictError)
+from sochdb.errors import (
+    AlreadyExistsError,
+    DataError,
+    IntegrityError,
+    NotFoundError,
+    ProgrammingError,
+    TransactionConflictError,
+)
 from sochdb.vector.metrics import get_metric
 
 
@@ -181,7 +187,7 @@ def test_deleted_ids_never_come_back(db):
     for row in x[:40]:
         for hits in (idx.search(row, k=20), idx.search(row, k=20, filter={"g": 1}),
                      idx.search(row, k=400)):
-            assert not set(h.id for h in hits) & set(gone.tolist())
+            assert not {h.id for h in hits} & set(gone.tolist())
     assert len(idx) == 400 - len(gone)
     # deleted at the exact query point: the nearest is now something else
     assert idx.search(x[0], k=1)[0].id != 0
