@@ -6,8 +6,9 @@ plus small noise); cosine distance, M=16, ef_construction=100. Reports build vec
 ``--repeat`` interleaved builds) and vectors per CPU-second (which other load barely moves),
 recall@10 against numpy brute force at ef 64, 128 and 256, query QPS for single queries and
 for one batch, and the single-query latency of ``bulk_query_index`` on an already opened
-index. Prints a markdown table (the one in docs/vectors.md) and the targets of the vector
-issue with PASS/FAIL.
+index, plus the same for a vector index inside a database (inserts of 1,000 vectors per
+commit, searches through ``db.vector_index``). Prints a markdown table (the one in
+docs/vectors.md) and the targets of the vector issue with PASS/FAIL.
 """
 
 from __future__ import annotations
@@ -111,6 +112,42 @@ class Sochdb(System):
         return bulk_query_index(self.path, q, k=K, ef_search=ef)
 
 
+class SochdbDatabase(System):
+    """A vector index inside a database: ``db.create_vector_index`` then ``insert`` in
+    batches of 1,000 (each a durable commit through the WAL) and ``idx.search``."""
+
+    name = "sochdb database (i8, db.vector_index)"
+    batch_rows = 1000
+
+    def __init__(self) -> None:
+        self.db = None
+        self.builds = 0
+
+    def build(self, x: np.ndarray, workdir: str) -> None:
+        from sochdb import Database
+        if self.db is not None:
+            self.db.close()
+        self.builds += 1
+        self.db = Database.open(os.path.join(workdir, f"db-{self.builds}"))
+        self.index = self.db.create_vector_index("bench", x.shape[1], metric="cosine", m=M,
+                                                 ef_construction=EF_CONSTRUCTION)
+        for start in range(0, len(x), self.batch_rows):
+            stop = min(start + self.batch_rows, len(x))
+            self.index.insert(np.arange(start, stop), x[start:stop])
+
+    def batch(self, q: np.ndarray, ef: int) -> np.ndarray:
+        rows = self.index.search(q, k=K, ef=ef)
+        return np.array([[h.id for h in row] for row in rows])
+
+    def single(self, q: np.ndarray, ef: int) -> object:
+        return self.index.search(q, k=K, ef=ef)
+
+    def close(self) -> None:
+        if self.db is not None:
+            self.db.close()
+            self.db = None
+
+
 class Hnswlib(System):
     name = "hnswlib"
 
@@ -152,8 +189,11 @@ class Faiss(System):
         return self.index.search(self._norm(q), K)
 
 
-def available_systems(dtypes: list[str]) -> tuple[list[System], list[str]]:
+def available_systems(dtypes: list[str], database: bool = True,
+                      ) -> tuple[list[System], list[str]]:
     systems: list[System] = [Sochdb(d) for d in dtypes]
+    if database:
+        systems.append(SochdbDatabase())
     notes = []
     try:
         import hnswlib  # noqa: F401
@@ -234,6 +274,9 @@ def run_dataset(label: str, x: np.ndarray, q: np.ndarray, systems: list[System],
         row.latency_ms = [t * 1e3 for t in lat]
         print(f"  {label:22s} {s.name:24s} build {row.build_rate:8.0f} vec/s  "
               f"recall@10 {'/'.join(f'{row.recall[ef]:.3f}' for ef in EFS)}", file=sys.stderr)
+    for s in systems:
+        if isinstance(s, SochdbDatabase):
+            s.close()
     return list(rows.values())
 
 
@@ -294,12 +337,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--queries", type=int, help="queries per dataset (default 1000)")
     ap.add_argument("--dtypes", default="i8,f16,f32",
                     help="sochdb graph dtypes to compare (default i8,f16,f32)")
+    ap.add_argument("--no-database", action="store_true",
+                    help="leave out the in-database index (db.create_vector_index)")
     ap.add_argument("--json", help="also write the raw results to this file")
     args = ap.parse_args(argv)
     repeat = args.repeat or (1 if args.quick else 3)
     nq = args.queries or (300 if args.quick else 1000)
     sizes = [(5_000, 768), (20_000, 128)] if args.quick else [(10_000, 768), (100_000, 128)]
-    systems, notes = available_systems(args.dtypes.split(","))
+    systems, notes = available_systems(args.dtypes.split(","), not args.no_database)
     print(f"# {os.cpu_count()} cores, numpy {np.__version__}; queries {nq}, repeat {repeat}",
           file=sys.stderr)
     rows: list[Row] = []

@@ -460,12 +460,29 @@ def _matching(view: TableView, filter: Mapping[str, Any]) -> np.ndarray:
     return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
 
 
+def _take(view: TableView, rowids: np.ndarray, fields: list[str]) -> pa.Table:
+    """Rows by rowid, reading only ``fields`` of committed row groups (the general
+    ``TableView.take`` gathers whole rows, vectors included)."""
+    if view.local is not None or (rowids < 0).any() or view.store is None:
+        return view.take(fields, rowids)
+    parts, order = [], []
+    for grp, idx, pos in view.store.locate(rowids):
+        parts.append(grp.select(fields).select(fields).take(pa.array(pos)))
+        order.append(idx)
+    if sum(len(i) for i in order) != len(rowids):
+        return view.take(fields, rowids)
+    table = parts[0] if len(parts) == 1 else pa.concat_tables(parts)
+    if len(parts) == 1 and (order[0][1:] > order[0][:-1]).all():
+        return table
+    return table.take(pa.array(np.argsort(np.concatenate(order), kind="stable")))
+
+
 def _hits(view: TableView, res: Any) -> list[list[SearchHit]]:
     """Rowids of a search result turned into ids and metadata (one take for the batch)."""
     valid = np.arange(res.ids.shape[1])[None, :] < res.counts[:, None]
     rowids = res.ids[valid]
     if len(rowids):
-        rows = view.take([_ID, _META], rowids)
+        rows = _take(view, rowids, [_ID, _META])
         ids = rows.column(0).to_pylist()
         metas = rows.column(1).to_pylist()
     else:

@@ -313,7 +313,9 @@ class ColumnIndex:
                     self.changes < SAVE_FRACTION * max(self.saved_size, 1):
                 return False
             self.catch_up()
-            g.stamp = self._stamp(lsn)
+            # A delete whose commit listener has not run yet may still be in the graph: then
+            # stamp an older LSN, so that the next open reconciles instead of trusting it.
+            g.stamp = self._stamp(lsn if self.registry.done >= lsn else -1)
             os.makedirs(os.path.dirname(path), exist_ok=True)
             g.save(path)
             self.saved_lsn = lsn
@@ -349,6 +351,8 @@ class ColumnIndex:
         if allowed is not None:
             return graph.search(queries, k, ef=ef, allowed_ids=allowed)
         res = graph.search(queries, k, ef=ef)
+        if self.applied_lsn == txn.snap and self.registry.done >= txn.snap:
+            return res  # the graph holds exactly the rows visible at the snapshot
         valid = np.arange(res.ids.shape[1])[None, :] < res.counts[:, None]
         ids = res.ids[valid]
         if len(ids) and not view._visible_committed(ids).all():

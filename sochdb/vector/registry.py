@@ -113,6 +113,10 @@ class VectorRegistry:
         self._indexes: dict[str, ColumnIndex] = {}
         self._lock = threading.RLock()
         self._cache: tuple[Any, Any, dict[str, IndexDef], dict[str, IndexDef]] | None = None
+        # Every commit up to ``done`` has been through _on_commit (listeners may run out of
+        # LSN order); graphs use it to know that no delete is still on its way to them.
+        self.done = engine.last_lsn
+        self._done_ahead: set[int] = set()
         engine.listeners.append(self._on_commit)
         engine._checkpoint_hooks.append(self._on_checkpoint)
         self._remove_orphans()
@@ -207,6 +211,7 @@ class VectorRegistry:
 
     def _on_commit(self, lsn: int, txn: TxnState | None) -> None:
         if txn is None:
+            self._mark_done(lsn)
             return
         if txn.catalog_ops:
             live = self.definitions()
@@ -225,6 +230,17 @@ class VectorRegistry:
                             ci.origin = f"not built at CREATE INDEX ({type(e).__name__}: {e})"
         for ci in list(self._indexes.values()):
             ci.on_commit(lsn, txn)
+        self._mark_done(lsn)
+
+    def _mark_done(self, lsn: int) -> None:
+        with self._lock:
+            if lsn <= self.done:
+                return
+            ahead = self._done_ahead
+            ahead.add(lsn)
+            while self.done + 1 in ahead:
+                ahead.remove(self.done + 1)
+                self.done += 1
 
     def _on_checkpoint(self, lsn: int) -> None:
         """Save changed graphs (inside the checkpoint: no commit is newer than ``lsn``)."""
