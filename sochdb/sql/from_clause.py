@@ -248,14 +248,17 @@ def _refs(e: exp.Expression, items: list[Item]) -> set[int] | None:
     if e.find(exp.Select) is not None:
         return None
     out: set[int] = set()
+    by_name: dict[str, list[tuple[int, str | None]]] | None = None
     for col in e.find_all(exp.Column):
         if isinstance(col.this, exp.Star):
             continue
-        name = col.name.lower()
+        if by_name is None:
+            by_name = {}
+            for i, it in enumerate(items):
+                for c in it.columns:
+                    by_name.setdefault(c.name.lower(), []).append((i, c.table))
         tab = col.table.lower() if col.table else None
-        hits = [i for i, it in enumerate(items)
-                if any(c.name.lower() == name and (tab is None or c.table == tab)
-                       for c in it.columns)]
+        hits = [i for i, t in by_name.get(col.name.lower(), ()) if tab is None or t == tab]
         if tab is not None and not hits:
             hits = [i for i, it in enumerate(items) if it.alias == tab]
         out.update(hits)
@@ -360,6 +363,7 @@ def _plan_greedy(planner: "Planner", items: list[Item], conjuncts: list[exp.Expr
     joined = {0}
     op = items[0].op
     used: set[int] = set()
+    equi = [_equi_sides(c, items) for c, _ in multi]
     while len(joined) < len(items):
         nxt = None
         for j in range(len(items)):
@@ -368,7 +372,7 @@ def _plan_greedy(planner: "Planner", items: list[Item], conjuncts: list[exp.Expr
             for k, (c, r) in enumerate(multi):
                 if k in used:
                     continue
-                sides = _equi_sides(c, items)
+                sides = equi[k]
                 if sides and ((sides[0] <= joined and sides[1] == {j}) or
                               (sides[1] <= joined and sides[0] == {j})):
                     nxt = j
@@ -383,7 +387,7 @@ def _plan_greedy(planner: "Planner", items: list[Item], conjuncts: list[exp.Expr
         for k, (c, r) in enumerate(multi):
             if k in used or not r <= joined | {nxt}:
                 continue
-            sides = _equi_sides(c, items)
+            sides = equi[k]
             if sides and sides[0] <= joined and sides[1] == {nxt}:
                 lkeys.append(planner.compiler(left_scope, "ON").compile(c.left))
                 rkeys.append(planner.compiler(right_scope, "ON").compile(c.right))
