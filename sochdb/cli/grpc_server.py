@@ -15,15 +15,19 @@ import logging
 import os
 import signal
 import sys
-import threading
 import time
 from typing import Any
 
 from sochdb.cli.server import LOG_LEVELS, format_uptime
 from sochdb.database import DEFAULT_PATH
 from sochdb.errors import DatabaseLockedError, Error
-from sochdb.grpc.server import (DEFAULT_HOST as LOOPBACK, DEFAULT_MAX_MESSAGE_BYTES,
-                                DEFAULT_MAX_WORKERS, DEFAULT_PORT, format_address)
+from sochdb.grpc.server import DEFAULT_HOST as LOOPBACK
+from sochdb.grpc.server import (
+    DEFAULT_MAX_MESSAGE_BYTES,
+    DEFAULT_MAX_WORKERS,
+    DEFAULT_PORT,
+    format_address,
+)
 from sochdb.server import pidfile
 
 PID_NAME = "sochdb-grpc.pid"
@@ -155,14 +159,30 @@ def _is_loopback(host: str) -> bool:
     return host in ("localhost", "::1", "[::1]") or host.startswith("127.")
 
 
-def serve(ns: argparse.Namespace) -> int:
-    from sochdb.database import Database
-    from sochdb.grpc.server import GrpcServer
+STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
+
+def serve(ns: argparse.Namespace) -> int:
+    """Run the server until SIGTERM/SIGINT; exit status 0 after a clean shutdown.
+
+    The stop signals are blocked before any thread starts (gRPC's threads inherit the mask)
+    and taken with ``sigwait`` by this thread, so shutdown begins at once whichever thread
+    the kernel would have picked, and a signal during start-up waits until serving began.
+    """
     logging.addLevelName(5, "TRACE")
     logging.basicConfig(level=LOG_LEVELS[ns.log_level], stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(message)s")
-    log = logging.getLogger("sochdb.grpc")
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        return _serve(ns, logging.getLogger("sochdb.grpc"))
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _serve(ns: argparse.Namespace, log: logging.Logger) -> int:
+    from sochdb.database import Database
+    from sochdb.grpc.server import GrpcServer
+
     config = {"sync_mode": ns.sync_mode} if ns.sync_mode else None
     in_memory = ns.db == ":memory:"
     try:
@@ -180,7 +200,6 @@ def serve(ns: argparse.Namespace) -> int:
         print(f"[gRPC] Error: cannot open {ns.db}: {e}", file=sys.stderr)
         return 1
     pid = os.getpid()
-    stop_requested = threading.Event()
     try:
         try:
             server = GrpcServer(db, ns.host, ns.port, max_workers=ns.max_workers,
@@ -189,8 +208,6 @@ def serve(ns: argparse.Namespace) -> int:
         except Error as e:
             print(f"[gRPC] Error: {e}", file=sys.stderr)
             return 1
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: stop_requested.set())
         if not in_memory:
             write_pid_file(ns.db, {"pid": pid, "host": ns.host, "port": port,
                                    "started": server.started})
@@ -201,9 +218,9 @@ def serve(ns: argparse.Namespace) -> int:
                  server.address, pid, db.path, ns.max_workers)
         print(f"[gRPC] Listening on {server.address} (PID: {pid})\nDatabase: {db.path}",
               flush=True)
-        while not stop_requested.wait(1.0):
-            pass
-        log.info("[gRPC] Stopping: finishing running calls (grace %g s)", ns.grace)
+        sig = signal.sigwait(STOP_SIGNALS)
+        log.info("[gRPC] %s: finishing running calls (grace %g s)", signal.Signals(sig).name,
+                 ns.grace)
         server.stop(ns.grace)
         db.checkpoint()
     finally:

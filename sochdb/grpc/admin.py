@@ -10,11 +10,12 @@ defines it. Imports grpc and the standard library.
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import grpc
 
-__all__ = ["SERVICE", "METHOD", "is_loopback_peer", "describe_handler", "describe"]
+__all__ = ["METHOD", "SERVICE", "describe", "describe_handler", "is_loopback_peer"]
 
 SERVICE = "sochdb.server.v1.ServerInfo"
 METHOD = f"/{SERVICE}/Describe"

@@ -16,7 +16,7 @@ from typing import Any
 
 from sochdb.errors import CorruptionError
 
-__all__ = ["IndexMetaStore", "META_NAME"]
+__all__ = ["META_NAME", "IndexMetaStore"]
 
 META_NAME = "grpc-indexes.json"
 

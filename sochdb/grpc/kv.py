@@ -8,8 +8,8 @@ the same entries. Imports grpc, sochdb.database and the sibling gRPC modules.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from itertools import islice
-from typing import Iterator
 
 import grpc
 

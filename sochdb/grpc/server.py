@@ -25,8 +25,15 @@ from sochdb.grpc.kv import KvServicer
 from sochdb.grpc.unimplemented import unimplemented_handlers
 from sochdb.grpc.vectors import VectorIndexServicer
 
-__all__ = ["GrpcServer", "SERVED_SERVICES", "DEFAULT_HOST", "DEFAULT_PORT",
-           "DEFAULT_MAX_WORKERS", "DEFAULT_MAX_MESSAGE_BYTES", "format_address"]
+__all__ = [
+    "DEFAULT_HOST",
+    "DEFAULT_MAX_MESSAGE_BYTES",
+    "DEFAULT_MAX_WORKERS",
+    "DEFAULT_PORT",
+    "SERVED_SERVICES",
+    "GrpcServer",
+    "format_address",
+]
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 50051
@@ -124,7 +131,7 @@ class GrpcServer:
         """Block until the server has stopped; False when ``timeout`` passed first."""
         return self._server.wait_for_termination(timeout)
 
-    def __enter__(self) -> "GrpcServer":
+    def __enter__(self) -> GrpcServer:
         self.start()
         return self
 

@@ -10,14 +10,22 @@ from __future__ import annotations
 
 import functools
 import logging
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import grpc
 
 from sochdb import errors
 
-__all__ = ["RpcFailure", "status_for", "unary", "streaming", "invalid", "not_found",
-           "ERROR_CODE_KEY"]
+__all__ = [
+    "ERROR_CODE_KEY",
+    "RpcFailure",
+    "invalid",
+    "not_found",
+    "status_for",
+    "streaming",
+    "unary",
+]
 
 log = logging.getLogger("sochdb.grpc")
 

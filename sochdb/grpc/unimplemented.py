@@ -7,7 +7,8 @@ Imports grpc and the generated message module.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import grpc
 from google.protobuf.message_factory import GetMessageClass

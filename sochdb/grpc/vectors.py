@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import grpc
 import numpy as np
@@ -23,7 +24,7 @@ from sochdb.grpc import sochdb_pb2_grpc as pb_grpc
 from sochdb.grpc.index_meta import IndexMetaStore
 from sochdb.grpc.status import RpcFailure, invalid, not_found, unary
 
-__all__ = ["VectorIndexServicer", "METRIC_FROM_WIRE", "METRIC_TO_WIRE", "DEFAULTS"]
+__all__ = ["DEFAULTS", "METRIC_FROM_WIRE", "METRIC_TO_WIRE", "VectorIndexServicer"]
 
 METRIC_FROM_WIRE = {pb.DISTANCE_METRIC_UNSPECIFIED: "cosine", pb.DISTANCE_METRIC_L2: "l2",
                     pb.DISTANCE_METRIC_COSINE: "cosine", pb.DISTANCE_METRIC_DOT_PRODUCT: "ip"}
@@ -83,7 +84,8 @@ class VectorIndexServicer(pb_grpc.VectorIndexServiceServicer):
         return int(info["dimension"]), _metric_name(info["metric"])
 
     def _ef(self, name: str, requested: int) -> int | None:
-        return requested or self._meta.get(name).get("ef_search") or DEFAULTS["ef_search"]
+        """The request's ef, else the CreateIndex ``ef_search``, else the index's default."""
+        return requested or self._meta.get(name).get("ef_search") or None
 
     # -- index management --------------------------------------------------------------------
 
@@ -229,8 +231,7 @@ class VectorIndexServicer(pb_grpc.VectorIndexServiceServicer):
         info = idx.info()
         n = len(idx)
         dim = int(info["dimension"])
-        m = int(info.get("m", DEFAULTS["max_connections"]))
-        memory = int(info.get("memory_bytes") or info.get("size_bytes") or n * dim * 4)
+        memory = int(info.get("memory_bytes") or n * dim * 4)  # the float32 vector store
         stats = pb.IndexStats(num_vectors=n, dimension=dim,
                               max_layer=int(info.get("max_layer") or info.get("levels") or 0),
                               memory_bytes=memory,

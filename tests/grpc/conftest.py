@@ -34,7 +34,7 @@ class ServerProcess:
     def target(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def start(self) -> "ServerProcess":
+    def start(self) -> ServerProcess:
         pid_file = os.path.join(self.db, "sochdb-grpc.pid")
         if os.path.exists(pid_file):
             os.unlink(pid_file)
@@ -105,9 +105,10 @@ def launch(tmp_path):
             srv.kill()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def shared_server(tmp_path_factory):
-    """One server for a module's tests that neither restart nor stop it."""
+    """One server for the tests that neither restart nor stop it (they use names of their
+    own: KV namespaces and index names taken from the test's name)."""
     srv = ServerProcess(str(tmp_path_factory.mktemp("grpc") / "db"))
     try:
         srv.start()

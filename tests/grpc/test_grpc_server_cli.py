@@ -24,7 +24,8 @@ CLI = [sys.executable, "-m", "sochdb.cli.grpc_server"]
 
 
 def run_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([*CLI, *args], check=False, capture_output=True, text=True,
+                          timeout=timeout)
 
 
 def cli_main(capsys, *args: str) -> tuple[int, str, str]:
@@ -101,8 +102,8 @@ def test_sigterm_checkpoints_and_releases_the_database(launch):
         assert db.get(b"k") == b"v"
 
 
-def test_loopback_is_the_default_and_the_pid_file_names_the_port(launch):
-    srv = launch("db")
+def test_loopback_is_the_default_and_the_pid_file_names_the_port(shared_server):
+    srv = shared_server
     with open(os.path.join(srv.db, cli.PID_NAME), encoding="utf-8") as f:
         info = json.load(f)
     assert info["pid"] == srv.proc.pid and info["port"] == srv.port
@@ -122,8 +123,8 @@ def test_loopback_is_the_default_and_the_pid_file_names_the_port(launch):
     assert hosts and hosts <= loopback, hosts
 
 
-def test_a_second_server_on_the_same_database_fails_clearly(launch, capsys):
-    srv = launch("db")
+def test_a_second_server_on_the_same_database_fails_clearly(shared_server, capsys):
+    srv = shared_server
     rc, _, err = cli_main(capsys, "--port", "0", "--db", srv.db)
     assert rc == 1
     assert "already running" in err and f"PID: {srv.proc.pid}" in err
