@@ -34,6 +34,8 @@ _lock = threading.Lock()
 _NULLS = re.compile(r"\bNULLS\s+(FIRST|LAST)\b", re.IGNORECASE)
 _EXPLAIN = re.compile(r"^\s*EXPLAIN\s+(ANALYZE\s+)?", re.IGNORECASE)
 _END = re.compile(r"^\s*END(\s+TRANSACTION)?\s*;?\s*$", re.IGNORECASE)
+_SAVEPOINT = re.compile(r'^\s*(SAVEPOINT|RELEASE(?:\s+SAVEPOINT)?)\s+(\w+|"[^"]+")\s*;?\s*$',
+                        re.IGNORECASE)
 
 
 def parse(sql: str) -> list[exp.Expression]:
@@ -61,6 +63,10 @@ def _parse_uncached(sql: str) -> list[exp.Expression]:
                             analyze=bool(m.group(1)))]
     if _END.match(sql):
         return [exp.Commit()]
+    m = _SAVEPOINT.match(sql)
+    if m:  # sqlglot has no node for these; ROLLBACK TO it parses itself
+        verb = "SAVEPOINT" if m.group(1).upper() == "SAVEPOINT" else "RELEASE"
+        return [exp.Command(this=verb, expression=exp.to_identifier(m.group(2).strip('"')))]
     try:
         stmts = [s for s in sqlglot.parse(sql, read=DuckDB)
                  if s is not None and not isinstance(s, exp.Semicolon)]
@@ -73,6 +79,8 @@ def _parse_uncached(sql: str) -> list[exp.Expression]:
         raise ParseError(f"syntax error: {text}") from None
     for s in stmts:
         if isinstance(s, exp.Command) and s.name.upper() not in ("EXPLAIN",):
+            if s.name.upper() in ("SAVEPOINT", "RELEASE"):
+                raise ParseError(f"{s.name.upper()} must be sent as a statement of its own")
             raise ParseError(f"unsupported or malformed statement: {s.sql()[:80]!r}")
     if _NULLS.search(sql):
         _mark_explicit_nulls(sql, stmts)

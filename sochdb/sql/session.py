@@ -39,6 +39,7 @@ class Session:
         self.settings = Settings()
         self.explicit: "Transaction | None" = None
         self.failed = False
+        self.savepoints: list[tuple[str, Any]] = []  # (name, mark) of the explicit txn
         self.interrupt_event = threading.Event()
         self._plans: OrderedDict[tuple, tuple] = OrderedDict()
         self._fast: dict[tuple, tuple] = {}
@@ -64,6 +65,8 @@ class Session:
                 params, (str, bytes)):
             raise ProgrammingError(f"params must be a sequence or a dict, not "
                                    f"{type(params).__name__}")
+        if params is not None and not isinstance(params, dict):
+            _check_param_count(stmts[0], len(params))
         self.interrupt_event.clear()
         result = None
         with self._lock:
@@ -134,7 +137,11 @@ class Session:
         if isinstance(stmt, exp.Commit):
             return self._commit(txn)
         if isinstance(stmt, exp.Rollback):
+            if stmt.args.get("savepoint") is not None:
+                return self._rollback_to_savepoint(txn, stmt.args["savepoint"].name)
             return self._rollback(txn)
+        if isinstance(stmt, exp.Command) and stmt.name.upper() in ("SAVEPOINT", "RELEASE"):
+            return self._savepoint_command(txn, stmt.name.upper(), stmt.expression.name)
         if isinstance(stmt, exp.Set):
             return self._set(stmt)
         if isinstance(stmt, exp.Pragma):
@@ -260,6 +267,7 @@ class Session:
             raise ProgrammingError("cannot BEGIN: a transaction is already active")
         self.explicit = self.db.transaction()
         self.failed = False
+        self.savepoints = []
         return Result(message="BEGIN", statement="BEGIN")
 
     def _commit(self, txn) -> Result:
@@ -268,7 +276,7 @@ class Session:
         if self.explicit is None:
             raise ProgrammingError("cannot COMMIT: no transaction is active")
         t, failed = self.explicit, self.failed
-        self.explicit, self.failed = None, False
+        self.explicit, self.failed, self.savepoints = None, False, []
         if failed:
             t.abort()
             return Result(message="ROLLBACK", statement="ROLLBACK")
@@ -281,10 +289,44 @@ class Session:
         if self.explicit is None:
             raise ProgrammingError("cannot ROLLBACK: no transaction is active")
         t = self.explicit
-        self.explicit, self.failed = None, False
+        self.explicit, self.failed, self.savepoints = None, False, []
         if t.status == "active":
             t.abort()
         return Result(message="ROLLBACK", statement="ROLLBACK")
+
+    def _savepoint_command(self, txn, verb: str, name: str) -> Result:
+        """SAVEPOINT marks the explicit transaction's state; RELEASE forgets the mark (and
+        every later one) and keeps the work."""
+        if txn is not None or self.explicit is None:
+            raise ProgrammingError(f"{verb} can only be used inside BEGIN ... COMMIT")
+        if verb == "SAVEPOINT":
+            if self.failed:
+                raise TransactionClosedError("the current transaction is aborted after an "
+                                             "error; ROLLBACK TO a savepoint or ROLLBACK")
+            self.savepoints.append((name.lower(), _savepoint(self.explicit.state)))
+            return Result(message="SAVEPOINT", statement="SAVEPOINT")
+        pos = self._find_savepoint(name)
+        del self.savepoints[pos:]
+        return Result(message="RELEASE", statement="RELEASE")
+
+    def _rollback_to_savepoint(self, txn, name: str) -> Result:
+        """Undo the work done since the savepoint, which stays defined; an aborted
+        transaction becomes usable again (as in PostgreSQL)."""
+        if txn is not None or self.explicit is None:
+            raise ProgrammingError("ROLLBACK TO SAVEPOINT can only be used inside "
+                                   "BEGIN ... COMMIT")
+        pos = self._find_savepoint(name)
+        _rollback_to(self.explicit.state, self.savepoints[pos][1])
+        del self.savepoints[pos + 1:]
+        self.failed = False
+        return Result(message="ROLLBACK", statement="ROLLBACK")
+
+    def _find_savepoint(self, name: str) -> int:
+        for i in range(len(self.savepoints) - 1, -1, -1):
+            if self.savepoints[i][0] == name.lower():
+                return i
+        known = ", ".join(n for n, _ in self.savepoints) or "none"
+        raise ProgrammingError(f"savepoint {name!r} does not exist (defined: {known})")
 
     # -- settings and pragmas ------------------------------------------------------------
 
@@ -359,6 +401,8 @@ def _savepoint(state: "TxnState"):
 
 def _rollback_to(state: "TxnState", mark) -> None:
     tables, catalog, nops = mark
+    if state.pending:
+        state.flush()  # fast-path rows since the mark become ordinary inserts, undone below
     for tid in list(state.tables):
         lt = state.tables[tid]
         if tid not in tables:
@@ -368,9 +412,26 @@ def _rollback_to(state: "TxnState", mark) -> None:
         del lt.inserts[n_ins:]
         del lt.deleted_committed[n_del:]
         lt._deleted_arr = None
-        lt.deleted_local = local
+        lt.deleted_local = set(local)  # the mark stays usable (ROLLBACK TO twice)
     state.catalog = catalog
     del state.catalog_ops[nops:]
+
+
+def _check_param_count(stmt: exp.Expression, given: int) -> None:
+    """More positional values than the statement has placeholders is a mistake, as in
+    sqlite3 ("Incorrect number of bindings"); missing ones are reported when bound."""
+    used = 0
+    for p in stmt.find_all(exp.Placeholder):
+        name = p.this
+        if name is None or name == "?":
+            used += 1
+        elif str(name).isdigit():
+            used = max(used, int(str(name)))
+        else:
+            return  # named placeholders take a dict or are looked up by name
+    if given > used:
+        raise ProgrammingError(f"{given} parameters were given but the statement uses "
+                               f"{used}")
 
 
 def _param_signature(params: Any) -> tuple:
