@@ -128,8 +128,8 @@ class GrpcServer:
         self._pool.shutdown(wait=True)
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Block until the server has stopped; False when ``timeout`` passed first."""
-        return self._server.wait_for_termination(timeout)
+        """Block until the server has stopped (True) or ``timeout`` seconds passed (False)."""
+        return not self._server.wait_for_termination(timeout)  # grpc's True means "timed out"
 
     def __enter__(self) -> GrpcServer:
         self.start()
