@@ -13,7 +13,7 @@ __all__ = [
     "ParseError", "BindError", "ConstraintError", "TransactionConflictError",
     "DatabaseLockedError", "TransactionClosedError", "CorruptionError", "ExecutionError",
     "ConfigError", "TriggerAbort", "PluginError", "QueryInterruptedError", "ResourceLimitError",
-    "NotFoundError", "AlreadyExistsError", "error_from_code",
+    "NotFoundError", "AlreadyExistsError", "ReadOnlyError", "error_from_code",
 ]
 
 
@@ -212,6 +212,14 @@ class AlreadyExistsError(ProgrammingError):
 
     code = "ALREADY_EXISTS"
     numeric = 24
+
+
+class ReadOnlyError(OperationalError):
+    """A write to a database opened with ``read_only`` (sqlite3's "attempt to write a
+    readonly database")."""
+
+    code = "READ_ONLY"
+    numeric = 25
 
 
 _BY_CODE: dict[str, type[Error]] = {}

@@ -26,7 +26,7 @@ from sochdb.engine.segment import SegmentRef, read_segment, write_segment
 from sochdb.engine.table import MAX_LSN, ROWID, RowGroup, TableStore, project
 from sochdb.engine.transaction import TxnState
 from sochdb.errors import (ConstraintError, CorruptionError, DatabaseError, OperationalError,
-                           ProgrammingError, TransactionConflictError)
+                           ProgrammingError, ReadOnlyError, TransactionConflictError)
 from sochdb.kv.store import MAX_RUNS, RUN_THRESHOLD, KVState, Run, merge_runs
 
 MEMORY = ":memory:"
@@ -101,15 +101,17 @@ class Engine:
             if os.path.exists(self.path):
                 raise OperationalError(f"database path {self.path!r} exists and is not a "
                                        f"directory")
-            if not self.config.create_if_missing:
+            if not self.config.create_if_missing or self.config.read_only:
+                why = "read_only" if self.config.read_only else "create_if_missing is False"
                 raise OperationalError(f"database {self.path!r} does not exist and "
-                                       f"create_if_missing is False")
+                                       f"{why}")
             fs.makedirs(self.path)
         self._dir_lock = DirectoryLock(os.path.join(self.path, "LOCK"))
-        self._dir_lock.acquire(self.path)
+        self._dir_lock.acquire(self.path, shared=self.config.read_only)
         try:
-            fs.makedirs(self.segment_dir)
-            fs.makedirs(self.wal_dir)
+            if not self.config.read_only:
+                fs.makedirs(self.segment_dir)
+                fs.makedirs(self.wal_dir)
             self._recover()
         except BaseException:
             self._dir_lock.release()
@@ -148,14 +150,17 @@ class Engine:
             referenced.add(ref.name)
             runs.append(Run.from_arrow(self._loader(ref)(), r["lsn"], ref))
         self.kv = KVState(tuple(runs))
-        for name in fs.listdir(self.segment_dir):
-            if name not in referenced:  # written by a checkpoint that never published
-                fs.remove(os.path.join(self.segment_dir, name))
-        files = wal.list_wal_files(fs, self.wal_dir)
-        for seq, path in files:
-            if seq < man.wal_seq:
-                fs.remove(path)
-        for rec in wal.replay(fs, self.wal_dir):
+        read_only = self.config.read_only
+        if not read_only:
+            for name in fs.listdir(self.segment_dir):
+                if name not in referenced:  # written by a checkpoint that never published
+                    fs.remove(os.path.join(self.segment_dir, name))
+            for seq, path in wal.list_wal_files(fs, self.wal_dir):
+                if seq < man.wal_seq:
+                    fs.remove(path)
+        replayed = [] if read_only and not os.path.isdir(self.wal_dir) else \
+            wal.replay(fs, self.wal_dir, cut_torn_tail=not read_only)
+        for rec in replayed:
             self.counters.bytes_read += len(rec.payload)
             if rec.lsn <= self.last_lsn:
                 continue
@@ -169,6 +174,8 @@ class Engine:
                                       f"{type(e).__name__}: {e}", path=rec.path,
                                       offset=rec.offset) from e
             self.last_lsn = rec.lsn
+        if read_only:
+            return
         files = wal.list_wal_files(fs, self.wal_dir)
         seq = files[-1][0] if files else man.wal_seq
         if self.config.wal_enabled:
@@ -230,6 +237,9 @@ class Engine:
         if not txn.has_writes:
             self.end(txn, "committed")
             return txn.snap
+        if self.config.read_only:
+            self.end(txn, "aborted")
+            raise self._read_only_error()
         with self._lock:
             try:
                 if self.last_lsn != txn.snap:
@@ -261,6 +271,8 @@ class Engine:
     def commit_kv(self, keys: list[bytes], values: list[bytes | None]) -> int:
         """Autocommit KV writes: the commit path without a transaction object."""
         self._check_open()
+        if self.config.read_only:
+            raise self._read_only_error()
         with self._lock:
             lsn = self.last_lsn + 1
             if self._wal is not None:
@@ -525,7 +537,7 @@ class Engine:
         with self._lock:
             lsn = self.last_lsn
             min_snap = min(self.active.values(), default=lsn)
-            if not self.durable:
+            if not self.durable or self.config.read_only:
                 self._vacuum_tables(min_snap, lsn, write=False)
                 return lsn
             sync = self.config.sync_mode != "off" or not self.config.wal_enabled
@@ -639,6 +651,10 @@ class Engine:
 
     # -- misc ----------------------------------------------------------------------------
 
+    def _read_only_error(self) -> ReadOnlyError:
+        return ReadOnlyError(f"database {self.path!r} was opened read-only; writes are "
+                             f"refused (open it without read_only to change it)")
+
     def _check_open(self) -> None:
         if self.closed:
             raise ProgrammingError("the database is closed")
@@ -653,7 +669,7 @@ class Engine:
         if self.closed:
             return
         try:
-            if self.durable and (self.last_lsn != self.checkpoint_lsn or not os.path.exists(
+            if self.durable and not self.config.read_only and (self.last_lsn != self.checkpoint_lsn or not os.path.exists(
                     os.path.join(self.path, manifest_io.NAME))):
                 self.checkpoint()
         finally:

@@ -212,11 +212,14 @@ class DirectoryLock:
     def __init__(self, path: str) -> None:
         self.path = path
         self._fd: int | None = None
+        self._shared = False
 
-    def acquire(self, db_path: str) -> None:
+    def acquire(self, db_path: str, shared: bool = False) -> None:
+        """Exclusive for a writer; ``shared`` (read-only opens) admits other readers but
+        no writer, and leaves the PID of the writer that last held the lock in place."""
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
         except OSError as e:
             os.close(fd)
             if e.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
@@ -225,11 +228,13 @@ class DirectoryLock:
             who = f"process {pid}" if pid else "another process"
             raise DatabaseLockedError(
                 f"database {db_path!r} is locked by {who}; one process may open a directory "
-                f"at a time: share it through `sochdb-server --db {db_path}` and IpcClient",
+                f"at a time (or any number of read_only ones): share it through `sochdb-server --db {db_path}` and IpcClient",
                 pid=pid) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
+        if not shared:
+            os.ftruncate(fd, 0)
+            os.write(fd, str(os.getpid()).encode())
         self._fd = fd
+        self._shared = shared
 
     def holder_pid(self) -> int | None:
         try:
@@ -242,7 +247,8 @@ class DirectoryLock:
     def release(self) -> None:
         if self._fd is not None:
             try:
-                os.ftruncate(self._fd, 0)
+                if not self._shared:
+                    os.ftruncate(self._fd, 0)
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
             finally:
                 os.close(self._fd)

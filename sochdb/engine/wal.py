@@ -220,8 +220,10 @@ class WalWriter:
             self.file.close()
 
 
-def replay(fs: FileSystem, wal_dir: str) -> Iterator[ReplayedRecord]:
-    """Yield every good record of every WAL file in order, cutting off a torn tail.
+def replay(fs: FileSystem, wal_dir: str, cut_torn_tail: bool = True
+           ) -> Iterator[ReplayedRecord]:
+    """Yield every good record of every WAL file in order, cutting off a torn tail (unless
+    ``cut_torn_tail`` is false: a read-only open leaves the files as they are).
 
     The tail may be torn in the last file that holds records: files after it can only be
     fresh ones (magic alone, or part of it) made by a rotation just before the crash.
@@ -233,7 +235,7 @@ def replay(fs: FileSystem, wal_dir: str) -> Iterator[ReplayedRecord]:
         is_last = i >= last
         records, end = read_wal_file(fs, path, is_last)
         yield from records
-        if is_last and end < sizes[i]:
+        if is_last and end < sizes[i] and cut_torn_tail:
             f = fs.open_append(path)
             try:
                 f.truncate(max(end, len(MAGIC)) if end else 0)
