@@ -12,7 +12,18 @@ from sochdb.grpc import regenerate
 
 
 def test_shipped_code_matches_a_fresh_generation():
+    assert regenerate.tools_version() == regenerate.TOOLS_VERSION  # the test extra's pin
     assert regenerate.differences() == []
+
+
+def test_a_changed_proto_is_detected(tmp_path):
+    with open(os.path.join(regenerate.PACKAGE_DIR, regenerate.PROTO), encoding="utf-8") as f:
+        proto = f.read()
+    (tmp_path / regenerate.PROTO).write_text(proto.replace("uint32 k = 3;", "uint32 k = 7;"))
+    for name in regenerate.GENERATED:
+        with open(os.path.join(regenerate.PACKAGE_DIR, name), "rb") as f:
+            (tmp_path / name).write_bytes(f.read())
+    assert regenerate.differences(str(tmp_path)) == ["sochdb_pb2.py"]  # the field number
 
 
 def test_generation_into_a_temp_dir_writes_every_module(tmp_path):
