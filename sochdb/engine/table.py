@@ -42,7 +42,7 @@ class RowGroup:
 
     __slots__ = ("_data", "_cols", "_absent", "n", "_rowids", "created", "_deleted",
                  "ndeleted", "max_created", "segment", "dirty", "sealed", "min_delete_lsn",
-                 "_loader", "first_rowid")
+                 "_loader", "first_rowid", "_by_name")
 
     def __init__(self, data: pa.Table | None, rowids: np.ndarray | None, created_lsn: int,
                  segment: SegmentRef | None = None, n: int | None = None,
@@ -52,6 +52,7 @@ class RowGroup:
         self._data = data
         self._cols: dict[str, pa.ChunkedArray] = {}
         self._absent: frozenset[str] = frozenset()
+        self._by_name: tuple[pa.Table, dict[str, pa.ChunkedArray]] | None = None
         self.n = n
         cap = max(n, 16)
         self._rowids: np.ndarray | None = None
@@ -119,6 +120,18 @@ class RowGroup:
         if not present:
             return pa.table({"_": pa.nulls(self.n)}).select([])
         return pa.table([cols[f] for f in present], names=present)
+
+    def columns_by_name(self, fields: Sequence[str]) -> dict[str, pa.ChunkedArray]:
+        """Columns by field name, kept between calls while the data is unchanged (point
+        queries read one row at a time, and looking a column up by name costs more)."""
+        if self._data is None and self._loader is not None:
+            self.select(fields)
+            return self._cols
+        data = self.data
+        hit = self._by_name
+        if hit is None or hit[0] is not data:
+            hit = self._by_name = (data, dict(zip(data.schema.names, data.columns)))
+        return hit[1]
 
     @property
     def data(self) -> pa.Table:
@@ -320,15 +333,9 @@ class TableStore:
         p = int(pos[0])
         if grp.created[p] > snap or (grp.min_delete_lsn <= snap and grp.deleted[p] <= snap):
             return None
-        data = grp.select(fields)
-        names = data.schema.names
-        out = []
-        for f in fields:
-            if f in names:
-                out.append(data.column(f)[p].as_py())
-            else:
-                out.append(tdef.column_by_id(int(f[1:])).fill)
-        return tuple(out)
+        cols = grp.columns_by_name(fields)
+        return tuple(cols[f][p].as_py() if f in cols else tdef.column_by_id(int(f[1:])).fill
+                     for f in fields)
 
     # -- writing (all under the engine's commit lock) ------------------------------------
 

@@ -36,15 +36,16 @@ NULL = pa.null()
 class CExpr:
     """A compiled expression: result type, evaluator, and whether it is constant."""
 
-    __slots__ = ("fn", "type", "const", "_sql", "column")
+    __slots__ = ("fn", "type", "const", "_sql", "column", "param")
 
     def __init__(self, fn: Fn, type: pa.DataType, const: bool = False, sql: Any = "",
-                 column: str | None = None) -> None:
+                 column: str | None = None, param: Any = None) -> None:
         self.fn = fn
         self.type = type
         self.const = const
         self._sql = sql  # a string, or the sqlglot node rendered only when asked (EXPLAIN)
         self.column = column  # the field read, when the expression is a plain column
+        self.param = param  # the parameter key, when the expression is a bare placeholder
 
     @property
     def sql(self) -> str:
@@ -250,7 +251,7 @@ class ExprCompiler:
             v = c.params[key]
             s = python_scalar(v)
             return s if s.type == typ else T.cast(s, typ) if typ != NULL else s
-        return CExpr(fn, typ, False, node)
+        return CExpr(fn, typ, False, node, param=key)
 
     def _paren(self, node: exp.Paren) -> CExpr:
         return self.compile(node.this)

@@ -61,8 +61,8 @@ class Session:
             return Result(message="OK", statement="EMPTY")
         if params is not None and len(stmts) > 1:
             raise ProgrammingError("parameters can only be used with a single statement")
-        if params is not None and not isinstance(params, (Sequence, dict)) or isinstance(
-                params, (str, bytes)):
+        if params is not None and type(params) not in (list, tuple, dict) and (
+                not isinstance(params, (Sequence, dict)) or isinstance(params, (str, bytes))):
             raise ProgrammingError(f"params must be a sequence or a dict, not "
                                    f"{type(params).__name__}")
         if params is not None and not isinstance(params, dict):
@@ -417,19 +417,30 @@ def _rollback_to(state: "TxnState", mark) -> None:
     del state.catalog_ops[nops:]
 
 
+_PARAM_COUNTS: dict[int, tuple[exp.Expression, int | None]] = {}
+
+
 def _check_param_count(stmt: exp.Expression, given: int) -> None:
     """More positional values than the statement has placeholders is a mistake, as in
     sqlite3 ("Incorrect number of bindings"); missing ones are reported when bound."""
-    used = 0
-    for p in stmt.find_all(exp.Placeholder):
-        name = p.this
-        if name is None or name == "?":
-            used += 1
-        elif str(name).isdigit():
-            used = max(used, int(str(name)))
-        else:
-            return  # named placeholders take a dict or are looked up by name
-    if given > used:
+    hit = _PARAM_COUNTS.get(id(stmt))
+    if hit is not None and hit[0] is stmt:
+        used = hit[1]
+    else:
+        used = 0
+        for p in stmt.find_all(exp.Placeholder):
+            name = p.this
+            if name is None or name == "?":
+                used += 1
+            elif str(name).isdigit():
+                used = max(used, int(str(name)))
+            else:
+                used = None  # named placeholders are looked up by name
+                break
+        if len(_PARAM_COUNTS) > 4096:
+            _PARAM_COUNTS.clear()
+        _PARAM_COUNTS[id(stmt)] = (stmt, used)
+    if used is not None and given > used:
         raise ProgrammingError(f"{given} parameters were given but the statement uses "
                                f"{used}")
 

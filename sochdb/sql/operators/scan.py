@@ -157,6 +157,13 @@ class PointQuery:
             return []
         vals = []
         for e in self.lookup.key_exprs:
+            if e.param is not None:  # a bare parameter: its Python value is the key
+                raw = ctx.params[e.param]
+                if raw is None:
+                    return []
+                if type(raw) in _RAW_KEYS:
+                    vals.append(raw)
+                    continue
             v = e.fn(None, ctx)
             if not v.is_valid:
                 return []
@@ -169,6 +176,10 @@ class PointQuery:
             if row is not None:
                 out.append(row)
         return out
+
+
+#: Parameter types whose Python value equals the index key of a column of the same kind.
+_RAW_KEYS = (int, str, bytes)
 
 
 def _normalize(key: Any) -> Any:
