@@ -117,10 +117,18 @@ class ColumnIndex:
         g = self.graph
         if g is not None:
             return g
-        with self.lock:
-            if self.graph is None:
-                self._load()
-            return self.graph  # type: ignore[return-value]
+        # The snapshot is taken before our lock: a checkpoint holds the engine's lock while
+        # it waits for ours, so ours must never be held while waiting for the engine's.
+        # Registered, so that no checkpoint vacuums a row deleted after it before _load has
+        # seen the delete (a commit landing during the load skips this graph's removal).
+        txn = self.engine.begin()
+        try:
+            with self.lock:
+                if self.graph is None:
+                    self._load(txn)
+                return self.graph  # type: ignore[return-value]
+        finally:
+            self.engine.end(txn, "committed")
 
     def _new_graph(self) -> _StampedGraph:
         d = self.idef
@@ -161,9 +169,7 @@ class ColumnIndex:
                 KeyError, TypeError) as e:
             return None, None, f"saved graph unreadable ({e})"
 
-    def _load(self) -> None:
-        eng = self.engine
-        txn = eng.begin(register=False)
+    def _load(self, txn: TxnState) -> None:
         snap = txn.snap
         tdef = self.table_def(txn)
         if tdef is None:
@@ -191,9 +197,28 @@ class ColumnIndex:
         self.graph = graph
         self.fit_size = len(graph)
         self.applied_lsn = self.delete_lsn = snap
+        self._remove_deleted_since(snap)
         self.saved_lsn = stamp if self.origin == "loaded" else None
         self.saved_size = len(graph) if self.origin == "loaded" else 0
         self.changes = 0 if self.origin == "loaded" else max(len(graph), 1)
+
+    def _remove_deleted_since(self, snap: int) -> None:
+        """Remove rows deleted by commits after ``snap`` that ended while the graph loaded
+        (their commit hook found no graph to update)."""
+        eng = self.engine
+        last = eng.last_lsn
+        store = eng.stores.get(self.idef.table_id)
+        if last <= snap or store is None or self.graph is None:
+            return
+        for g in list(store.groups):
+            if not g.ndeleted:
+                continue
+            n = g.n
+            d = g.deleted[:n]
+            m = (d > snap) & (d <= last)
+            if m.any():
+                self.graph.remove(g.rowids[:n][m])
+        self.delete_lsn = max(self.delete_lsn, last)
 
     def _add_rows(self, graph: HnswGraph, view: TableView, tdef: TableDef,
                   rowids: np.ndarray) -> None:

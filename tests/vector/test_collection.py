@@ -7,9 +7,13 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sochdb import Database
 from sochdb.errors import (
@@ -193,6 +197,47 @@ def test_deleted_ids_never_come_back(db):
     assert idx.search(x[0], k=1)[0].id != 0
 
 
+_OPS = st.lists(st.one_of(
+    st.tuples(st.just("insert"), st.lists(st.integers(0, 30), min_size=1, max_size=6,
+                                          unique=True)),
+    st.tuples(st.just("delete"), st.lists(st.integers(0, 30), max_size=4)),
+    st.tuples(st.just("checkpoint"), st.just([]))), min_size=1, max_size=25)
+
+
+@settings(max_examples=20, deadline=None)
+@given(ops=_OPS, seed=st.integers(0, 1000))
+def test_graph_stays_in_step_with_the_table(ops, seed):
+    """Any mix of inserts (new and replacing ids), deletes and checkpoints: searches give
+    the brute-force answer over the live ids, with their latest vectors."""
+    rng = np.random.default_rng(seed)
+    model: dict[int, np.ndarray] = {}
+    with Database.open(":memory:") as db:
+        idx = db.create_vector_index("h", 3, metric="l2")
+        for kind, ids in ops:
+            if kind == "insert":
+                vecs = rng.standard_normal((len(ids), 3)).astype(np.float32)
+                idx.insert(ids, vecs, [{"odd": i % 2 == 1} for i in ids])
+                model.update(zip(ids, vecs))
+            elif kind == "delete":
+                assert idx.delete(ids) == len(set(ids) & model.keys())
+                for i in ids:
+                    model.pop(i, None)
+            else:
+                db.checkpoint()
+            assert len(idx) == len(model)
+            live = np.array(sorted(model), dtype=np.int64)
+            q = rng.standard_normal(3).astype(np.float32)
+            got = [h.id for h in idx.search(q, k=3)]
+            if not len(live):
+                assert got == []
+                continue
+            x = np.stack([model[i] for i in live])
+            assert got == brute(x, live, q, 3, "l2")
+            odd = live % 2 == 1
+            got = [h.id for h in idx.search(q, k=3, filter={"odd": True})]
+            assert got == (brute(x[odd], live[odd], q, 3, "l2") if odd.any() else [])
+
+
 # -- transactions -------------------------------------------------------------------------
 
 def test_insert_in_transaction_commits_and_rolls_back(db):
@@ -233,6 +278,27 @@ def test_concurrent_insert_of_same_new_id_conflicts(db):
     with pytest.raises(TransactionConflictError):
         t2.commit()
     assert len(idx) == 1
+
+
+def test_delete_committed_while_the_graph_loads_is_not_returned(db_path):
+    x = data(200, 4, seed=11)
+    with Database.open(db_path) as db:
+        db.create_vector_index("race", 4, metric="l2").insert(np.arange(200), x)
+    db = Database.open(db_path)
+    idx = db.vector_index("race")
+    reg = db._vectors
+    ci = reg.column_index(reg.get("race"))
+    assert ci.graph is None
+    with ci.lock:  # the loader takes its snapshot, then waits for the lock
+        loader = threading.Thread(target=ci.ensure)
+        loader.start()
+        deadline = time.monotonic() + 10
+        while not db._engine.active and time.monotonic() < deadline:
+            time.sleep(0.001)
+        idx.delete([17])  # its commit hook finds no graph yet
+    loader.join()
+    assert 17 not in [h.id for h in idx.search(x[17], k=5)]
+    db.close()
 
 
 # -- durability ---------------------------------------------------------------------------
