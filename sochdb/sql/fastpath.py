@@ -13,7 +13,7 @@ non-constant defaults, a value of another type) falls back to the general path.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import pyarrow as pa
 
@@ -84,24 +84,22 @@ def _unquote(name: str) -> str:
     return name[1:-1] if name.startswith('"') else name
 
 
-def _check_value(v: Any, t: pa.DataType) -> Any:
-    """The value as stored in a column of type ``t``, or _MISS if this path cannot tell."""
-    if v is None:
-        return None
+def _checker(t: pa.DataType) -> Callable[[Any], Any]:
+    """For a column of type ``t``: value -> the value as stored, or _MISS if this path
+    cannot tell (decided once per column, not per value)."""
     if pa.types.is_integer(t):
-        if type(v) is not int:
-            return _MISS
         bits = t.bit_width
         lo, hi = (0, 2 ** bits) if pa.types.is_unsigned_integer(t) else \
             (-2 ** (bits - 1), 2 ** (bits - 1))
-        return v if lo <= v < hi else _MISS  # out of range: the general path reports it
+        # out of range: the general path reports it
+        return lambda v: v if v is None or (type(v) is int and lo <= v < hi) else _MISS
     if pa.types.is_floating(t):
-        return float(v) if type(v) in (int, float) else _MISS
+        return lambda v: v if v is None else float(v) if type(v) in (int, float) else _MISS
     if pa.types.is_string(t) or pa.types.is_large_string(t):
-        return v if type(v) is str else _MISS
+        return lambda v: v if v is None or type(v) is str else _MISS
     if pa.types.is_boolean(t):
-        return v if type(v) is bool else _MISS
-    return _MISS
+        return lambda v: v if v is None or type(v) is bool else _MISS
+    return lambda v: None if v is None else _MISS
 
 
 class FastInsert:
@@ -121,7 +119,7 @@ class FastInsert:
         self.defaults: list[Any] = []
         for c, p in zip(tdef.columns, self.positions):
             self.defaults.append(None if p >= 0 else _constant_default(session, tdef, c))
-        self.types = [c.type for c in tdef.columns]
+        self.checks = [_checker(c.type) for c in tdef.columns]
         self.not_null = [c.not_null for c in tdef.columns]
         self.uniques = [(u, [tdef.columns.index(tdef.column_by_id(i)) for i in u.columns],
                          tuple(tdef.column_by_id(i).field for i in u.columns))
@@ -137,11 +135,11 @@ class FastInsert:
         if len(values) != self.width:
             return None
         out = []
-        for p, t, d, nn in zip(self.positions, self.types, self.defaults, self.not_null):
+        for p, check, d, nn in zip(self.positions, self.checks, self.defaults, self.not_null):
             v = values[p] if p >= 0 else d
             if v is _MISS:
                 return None
-            v = _check_value(v, t)
+            v = check(v)
             if v is _MISS:
                 return None
             if v is None and nn:
