@@ -104,11 +104,12 @@ class Transaction:
 
     def scan_batched(self, start: bytes = b"", end: bytes | None = None,
                      batch_size: int = 1000) -> Iterator[tuple[bytes, bytes]]:
-        """Like ``scan``, materialized ``batch_size`` pairs at a time (fewer per-item steps)."""
-        if not isinstance(batch_size, int) or batch_size <= 0:
+        """Like ``scan``. ``batch_size`` is the number of pairs fetched per round trip over
+        IPC; in process the transaction's snapshot already keeps the scan stable, so pairs
+        stream straight from it (batching them here would only add a step per pair)."""
+        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-        it = self.scan(start, end)
-        return _batched(it, batch_size)
+        return self.scan(start, end)
 
     def scan_batches(self, start: bytes = b"", end: bytes | None = None,
                      batch_size: int = 1000) -> Iterator[list[tuple[bytes, bytes]]]:
@@ -162,11 +163,3 @@ class Transaction:
 
     def __repr__(self) -> str:
         return f"<Transaction id={self.id} {self.status}>"
-
-
-def _batched(it: Iterator[tuple[bytes, bytes]], n: int) -> Iterator[tuple[bytes, bytes]]:
-    while True:
-        chunk = list(islice(it, n))
-        if not chunk:
-            return
-        yield from chunk

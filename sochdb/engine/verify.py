@@ -39,7 +39,8 @@ def verify(engine: "Engine") -> list[str]:
             if man is not None:
                 _check_segments(engine, man, problems)
         _check_memory(engine, problems)
-    return problems
+    # A damaged segment fails both the file check and the load of its rows: report it once.
+    return list(dict.fromkeys(problems))
 
 
 # -- files -------------------------------------------------------------------------------

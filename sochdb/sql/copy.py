@@ -131,7 +131,7 @@ def copy(ctx: StmtCtx, stmt: exp.Copy) -> Result:
         data = data.rename_columns([c.name for c in cols])
         full = dml.complete_rows(ctx, tdef, cols, data)
         n = dml.insert_table(ctx, tdef, full)
-        return Result(message=f"{n} rows copied from {path}", rowcount=n, statement="COPY")
+        return Result(message=f"{_rows(n)} copied from {path}", rowcount=n, statement="COPY")
     if isinstance(target, exp.Subquery):
         op = ctx.planner().plan_query(target.this)
         names = [c.name for c in op.columns]
@@ -143,5 +143,9 @@ def copy(ctx: StmtCtx, stmt: exp.Copy) -> Result:
         raise NotSupportedError("COPY ... TO needs a table or a (query)")
     table = op.execute(ctx.exec_ctx()).rename_columns(names)
     write_file(table, path, fmt, opts)
-    return Result(message=f"{table.num_rows} rows copied to {path}", rowcount=table.num_rows,
+    return Result(message=f"{_rows(table.num_rows)} copied to {path}", rowcount=table.num_rows,
                   statement="COPY")
+
+
+def _rows(n: int) -> str:
+    return f"{n} row" if n == 1 else f"{n} rows"

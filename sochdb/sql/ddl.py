@@ -53,6 +53,12 @@ def create_table(ctx: StmtCtx, stmt: exp.Create, sql: str) -> Result:
             raise ProgrammingError(f"a {taken} named {name!r} already exists")
     if name.startswith(HIDDEN_PREFIX):
         raise ProgrammingError(f"table names starting with {HIDDEN_PREFIX!r} are reserved")
+    props = stmt.args.get("properties")
+    if props is not None and any(isinstance(p, exp.TemporaryProperty)
+                                 for p in props.expressions):
+        raise NotSupportedError(f"CREATE TEMP TABLE {name}: temporary tables are not "
+                                f"supported (every table is durable); create a table and "
+                                f"DROP it when done")
     if stmt.expression is not None:
         return _create_table_as(ctx, stmt, name, sql)
     if not isinstance(schema, exp.Schema) or not schema.expressions:
@@ -228,9 +234,17 @@ def _add_fk(ctx: StmtCtx, tdef: TableDef, cols: list[str], ref: exp.Reference,
                                f"is not a primary key or unique")
     on_delete = "RESTRICT"
     for opt in ref.args.get("options") or []:
-        text = str(opt).upper()
-        if text.startswith("ON DELETE"):
-            on_delete = text[len("ON DELETE"):].strip()
+        text = " ".join(str(opt).upper().split())
+        action = text.split(" ", 2)[2] if text.startswith("ON ") else ""
+        if text.startswith("ON DELETE") and action in ("CASCADE", "SET NULL", "RESTRICT",
+                                                       "NO ACTION"):
+            on_delete = "RESTRICT" if action == "NO ACTION" else action
+        elif text.startswith("ON UPDATE") and action in ("RESTRICT", "NO ACTION"):
+            pass  # what an UPDATE of a referenced key does anyway
+        else:
+            raise NotSupportedError(f"foreign key {name}: {text} is not supported (ON DELETE "
+                                    f"CASCADE / SET NULL / RESTRICT / NO ACTION are; a "
+                                    f"referenced key cannot be updated while referenced)")
     tdef.foreign_keys.append(ForeignKey(name, [tdef.column(c).id for c in cols], parent.name,
                                         [parent.column(c).name for c in ref_cols], on_delete))
 
