@@ -40,6 +40,8 @@ _CLASS_NAMES = {
     "array_cosine_distance", "euclideandistance": "array_distance", "dotproduct":
     "array_inner_product", "arraycontains": "list_contains", "typeof": "typeof",
     "rand": "random", "datefromparts": "make_date", "explode": "unnest",
+    "dayofweek": "dayofweek", "dayofyear": "dayofyear", "dayofmonth": "dayofmonth",
+    "weekofyear": "weekofyear", "dayofweekiso": "isodow",
 }
 
 
@@ -521,6 +523,14 @@ def concat_exprs(args: list[CExpr], sql: str, null_propagates: bool, sep: CExpr 
         n = t.num_rows
         arrs = [materialize(v, n, pa.string()) for v in vals]
         mode = "emit_null" if null_propagates else "skip"
+        if not null_propagates:
+            # Arrow's "skip" mode drops the rows whose pieces are all NULL instead of giving
+            # '' for them: make the first piece '' there, which changes nothing else.
+            first = to_array(arrs[0], n)
+            all_null = first.is_null()
+            for a in arrs[1:]:
+                all_null = pc.and_(all_null, to_array(a, n).is_null())
+            arrs[0] = pc.if_else(all_null, pa.scalar("", pa.string()), first)
         return pc.binary_join_element_wise(*arrs, materialize(separator, n, pa.string()),
                                            null_handling=mode)
     return CExpr(run, pa.string(), const, sql)

@@ -37,7 +37,7 @@ _UNITS = {"year": "year", "years": "year", "y": "year", "yr": "year", "yrs": "ye
           "decades": "decade", "century": "century", "centuries": "century",
           "millennium": "millennium", "millennia": "millennium", "yearweek": "yearweek",
           "isoyear": "isoyear", "day_of_week": "dow", "day_of_year": "doy",
-          "dayofmonth": "day"}
+          "dayofmonth": "day", "weekofyear": "week"}
 
 
 def _unit(node: exp.Expression | str | None) -> str:
@@ -133,7 +133,7 @@ def _extract(c, node, args):
 
 
 for _u in ("year", "month", "day", "hour", "minute", "second", "quarter", "week", "dayofweek",
-           "dayofyear", "dayofmonth"):
+           "dayofyear", "dayofmonth", "weekofyear", "isodow"):
     def _mk(unit):
         def h(c, node, args):
             _nargs(node, args, 1)

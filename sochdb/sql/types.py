@@ -251,6 +251,8 @@ def cast(value, to: pa.DataType, safe: bool = True, what: str = "value"):
                 return pc.if_else(value, pa.scalar("true"), pa.scalar("false"))
             if ks == "float":
                 return _float_to_str(value)
+            if ks in ("timestamp", "time"):
+                return _clock_to_str(value, to)
             return pc.cast(value, to)
         if ks == "bool" and kt in ("int", "float", "decimal"):
             return pc.cast(pc.cast(value, pa.int8()), to)
@@ -260,6 +262,14 @@ def cast(value, to: pa.DataType, safe: bool = True, what: str = "value"):
             if isinstance(value, pa.Scalar):
                 return pa.scalar(None, type=to)
             return pa.nulls(len(value), to)
+        if ks == "str" and kt == "time":
+            # Arrow has no string -> time64 cast: read the text as a time of 1970-01-01.
+            stamp = pc.binary_join_element_wise("1970-01-01 ", pc.utf8_trim_whitespace(value),
+                                                "")
+            try:
+                return pc.cast(pc.cast(stamp, pa.timestamp("us")), to)
+            except pa.ArrowInvalid:
+                raise pa.ArrowInvalid("not a time of day (HH:MM[:SS[.fraction]])") from None
         if ks == "str" and kt in ("date", "timestamp", "time"):
             return pc.cast(pc.utf8_trim_whitespace(value), to)
         return pc.cast(value, to, safe=True)
@@ -268,6 +278,18 @@ def cast(value, to: pa.DataType, safe: bool = True, what: str = "value"):
             return _try_cast_each(value, to)
         raise DataError(f"cannot cast {what} to {sql_type_name(to)}: "
                         f"{_short_arrow_message(e)}") from None
+
+
+def _clock_to_str(value, to: pa.DataType):
+    """TIMESTAMP/TIME text as DuckDB writes it: fractional seconds only when there are any,
+    without trailing zeros ('10:11:12', '10:11:12.5'); Arrow always prints six digits."""
+    text = pc.cast(value, to)
+    zoned = pa.types.is_timestamp(value.type) and value.type.tz is not None
+    if zoned:  # Arrow writes UTC as a trailing Z; DuckDB as +00
+        text = pc.replace_substring_regex(text, r"Z$", "")
+    text = pc.replace_substring_regex(text, r"(\.\d*[1-9])0+$", r"\1")
+    text = pc.replace_substring_regex(text, r"\.0+$", "")
+    return pc.binary_join_element_wise(text, "+00", "") if zoned else text
 
 
 def _short_arrow_message(e: Exception) -> str:
