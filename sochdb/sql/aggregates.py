@@ -35,10 +35,14 @@ AGGREGATES: dict[str, str | None] = {
     "array_agg": None, "count_if": "sum", "countif": "sum", "approx_count_distinct": None,
     "sum_no_overflow": "sum", "fsum": "sum", "kahan_sum": "sum", "total": "sum",
     "covar_pop": None, "covar_samp": None, "corr": None,
+    "arg_max": None, "arg_min": None, "max_by": None, "min_by": None,
 }
 
 #: Aggregates of two arguments (y, x), both read as DOUBLE.
 TWO_ARGUMENTS = ("covar_pop", "covar_samp", "corr")
+
+#: Aggregates of (value, key) that return the value at the row of the largest/smallest key.
+BY_KEY = ("arg_max", "arg_min", "max_by", "min_by")
 
 _SQLGLOT_NAMES = {"count": "count", "sum": "sum", "avg": "avg", "min": "min", "max": "max",
                   "groupconcat": "group_concat", "stddev": "stddev", "stddevsamp":
@@ -51,7 +55,8 @@ _SQLGLOT_NAMES = {"count": "count", "sum": "sum", "avg": "avg", "min": "min", "m
                   "approxdistinct": "approx_count_distinct", "mode": "mode",
                   "arrayconcatagg": "list", "stringagg": "string_agg", "booland":
                   "bool_and", "boolor": "bool_or", "product": "product",
-                  "covarpop": "covar_pop", "covarsamp": "covar_samp", "corr": "corr"}
+                  "covarpop": "covar_pop", "covarsamp": "covar_samp", "corr": "corr",
+                  "argmax": "arg_max", "argmin": "arg_min"}
 
 
 def aggregate_name(node) -> str | None:
@@ -98,7 +103,7 @@ def result_type(name: str, arg_type: pa.DataType | None) -> pa.DataType:
                 "var_pop", "quantile_cont", "percentile_cont") or name in TWO_ARGUMENTS:
         return pa.float64()
     if name in ("median", "quantile", "quantile_disc", "percentile_disc", "min", "max",
-                "first", "any_value", "arbitrary", "last", "mode"):
+                "first", "any_value", "arbitrary", "last", "mode") or name in BY_KEY:
         if name == "median" and k in ("int", "decimal"):
             return pa.float64()
         return arg_type if arg_type is not None else pa.null()
@@ -278,6 +283,8 @@ def _special(work: pa.Table, s: AggSpec, gid: np.ndarray, ngroups: int):
         return _covariance(work, s, gid, ngroups)
     if s.extra.get("row_fields"):
         return _count_distinct_rows(work, s, gid, ngroups)
+    if name in BY_KEY:
+        return _value_at_extreme_key(work, s, gid, ngroups)
     if name == "approx_count_distinct":
         s2 = AggSpec("count", s.arg, s.arg_type, s.out, distinct=True)
         return _distinct_reduce(work, s2, gid, ngroups)
@@ -287,7 +294,7 @@ def _special(work: pa.Table, s: AggSpec, gid: np.ndarray, ngroups: int):
         return _distinct_reduce(work, s, gid, ngroups)
     values = work.column(s.arg).combine_chunks() if s.arg is not None else None
     valid = values.is_valid().to_numpy(zero_copy_only=False) if values is not None else None
-    if name in ("first", "last") and not _skips_nulls(s):
+    if name in ("first", "last", "list", "array_agg") and not _skips_nulls(s):
         valid = np.ones(len(values), dtype=bool)
     if s.distinct and values is not None:
         # Keep the first occurrence of each (group, value) pair.
@@ -299,11 +306,15 @@ def _special(work: pa.Table, s: AggSpec, gid: np.ndarray, ngroups: int):
     idx = np.nonzero(valid)[0]
     keys = s.extra.get("order")
     if keys:
-        sub = pa.table([pa.array(gid[idx])] + [work.column(f).take(pa.array(idx))
-                                               for f, _, _ in keys],
-                       names=["g"] + [f"k{i}" for i in range(len(keys))])
-        perm = pc.sort_indices(sub, sort_keys=[("g", "ascending")] + [
-            (f"k{i}", d) for i, (_, d, _) in enumerate(keys)]).to_numpy()
+        # Arrow places NULLs the same way for every sort key: sort each key's NULL flag
+        # first to honour its own NULLS FIRST / LAST.
+        cols, sort_keys = [pa.array(gid[idx])], [("g", "ascending")]
+        for i, (f, d, nulls_first) in enumerate(keys):
+            k = work.column(f).take(pa.array(idx))
+            cols += [k.is_null(), k]
+            sort_keys += [(f"n{i}", "descending" if nulls_first else "ascending"), (f"k{i}", d)]
+        sub = pa.table(cols, names=[name for name, _ in sort_keys])
+        perm = pc.sort_indices(sub, sort_keys=sort_keys).to_numpy()
         order = idx[perm]
     else:
         order = idx[np.argsort(gid[idx], kind="stable")]
@@ -354,6 +365,28 @@ def _distinct_reduce(work: pa.Table, s: AggSpec, gid: np.ndarray, ngroups: int):
         res = pc.fill_null(res, 0)
     del out
     return pc.cast(res, s.out_type) if res.type != s.out_type else res
+
+
+def _value_at_extreme_key(work: pa.Table, s: AggSpec, gid: np.ndarray,
+                          ngroups: int) -> pa.Array:
+    """ARG_MAX(value, key) / ARG_MIN: per group, the value of the first row with the largest
+    (smallest) non-NULL key; NULL when a group has no such row."""
+    values = work.column(s.arg).combine_chunks()
+    keys = work.column(s.extra["arg2"]).combine_chunks()
+    idx = np.nonzero(keys.is_valid().to_numpy(zero_copy_only=False))[0]
+    if s.filter is not None:
+        keep = pc.fill_null(work.column(s.filter), False).combine_chunks()
+        idx = idx[keep.take(pa.array(idx)).to_numpy(zero_copy_only=False)]
+    order = "descending" if s.name in ("arg_max", "max_by") else "ascending"
+    rows = pa.table({"g": gid[idx], "k": keys.take(pa.array(idx)), "i": idx})
+    perm = pc.sort_indices(rows, sort_keys=[("g", "ascending"), ("k", order),
+                                            ("i", "ascending")]).to_numpy()
+    g = gid[idx][perm]
+    first = np.ones(len(g), dtype=bool)
+    first[1:] = g[1:] != g[:-1]
+    pos = np.full(ngroups, -1, dtype=np.int64)
+    pos[g[first]] = idx[perm][first]
+    return values.take(pa.array(pos, mask=pos < 0))
 
 
 def _count_distinct_rows(work: pa.Table, s: AggSpec, gid: np.ndarray,

@@ -192,6 +192,12 @@ class ExprCompiler:
                 return hit
         method = _DISPATCH.get(type(node))
         if method is None:
+            if isinstance(node, exp.AggFunc) and not isinstance(node, exp.Window):
+                from sochdb.sql.aggregates import aggregate_name
+                if aggregate_name(node) is None:
+                    from sochdb.sql.functions import written_name
+                    raise BindError(f"unknown aggregate function "
+                                    f"{written_name(node).upper()}()")
             if isinstance(node, exp.AggFunc) or isinstance(node, exp.Window):
                 what = "window functions" if isinstance(node, exp.Window) else \
                     "aggregate functions"

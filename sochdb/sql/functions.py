@@ -896,8 +896,20 @@ register("array_inner_product", "inner_product", "dot_product", "array_dot_produ
     _vector_fn("ip"))
 
 
+_string_length = FUNCTIONS["length"]
+
+
+@register("length", "len")
+def _length(c, node, args):
+    """LENGTH/LEN of text counts characters, of a list its elements (DuckDB)."""
+    if len(args) == 1 and T.kind(args[0].type) == "list":
+        return _array_length(c, node, args)
+    return _string_length(c, node, args)
+
+
 @register("array_length", "vector_dims")
 def _array_length(c, node, args):
+    _nargs(node, args, 1)
     a = args[0]
     return CExpr(lambda t, ctx: pc.cast(pc.list_value_length(a.fn(t, ctx)), pa.int64()),
                  pa.int64(), a.const, node)

@@ -18,7 +18,7 @@ from sqlglot import exp
 
 from sochdb.errors import BindError, NotSupportedError, ProgrammingError
 from sochdb.sql import types as T
-from sochdb.sql.aggregates import TWO_ARGUMENTS, AggSpec, aggregate_name, result_type
+from sochdb.sql.aggregates import BY_KEY, TWO_ARGUMENTS, AggSpec, aggregate_name, result_type
 from sochdb.sql.expressions import CExpr, ExprCompiler, bool_expr, cast_expr
 from sochdb.sql.functions import positional_args
 from sochdb.sql.operators import Aggregate, Filter, Operator
@@ -48,11 +48,20 @@ def _walk_aggs(node: exp.Expression, out: list[exp.Expression]) -> None:
     if isinstance(node, exp.Filter) and aggregate_name(node.this):
         out.append(node)
         return
-    if aggregate_name(node):
+    if aggregate_name(node) or (isinstance(node, (exp.IgnoreNulls, exp.RespectNulls)) and
+                                aggregate_name(_without_nulls_clause(node))):
         out.append(node)
         return
     for child in node.iter_expressions():
         _walk_aggs(child, out)
+
+
+def _without_nulls_clause(node: exp.Expression) -> exp.Expression:
+    """The call inside ``agg(x) IGNORE NULLS`` / ``RESPECT NULLS`` (sqlglot's DuckDB reader
+    also wraps a plain ANY_VALUE(x) in IGNORE NULLS)."""
+    while isinstance(node, (exp.IgnoreNulls, exp.RespectNulls)):
+        node = node.this
+    return node
 
 
 def collect_aggregates(exprs) -> list[exp.Expression]:
@@ -316,10 +325,31 @@ def _second_argument(planner: "Planner", spec: AggSpec, call: exp.Expression, ex
     spec.extra["arg2"] = field
 
 
+def _key_argument(planner: "Planner", spec: AggSpec, call: exp.Expression, extra_args,
+                  comp: ExprCompiler, inputs: list[tuple[str, CExpr]]) -> None:
+    """The key of ARG_MAX(value, key) and friends, of any orderable type."""
+    name = spec.name
+    if len(extra_args) != 1:
+        raise ProgrammingError(f"{name.upper()}() takes two arguments (value, key): "
+                               f"{call.sql()}")
+    if spec.distinct:
+        raise NotSupportedError(f"{name.upper()}(DISTINCT ...) is not supported")
+    e = comp.compile(extra_args[0])
+    if T.kind(e.type) == "null":
+        e = cast_expr(e, pa.int64())
+    field = planner.fresh()
+    inputs.append((field, e))
+    spec.extra["arg2"] = field
+
+
 def _agg_spec(planner: "Planner", node: exp.Expression, comp: ExprCompiler,
               ) -> tuple[AggSpec, list[tuple[str, CExpr]]]:
     inputs: list[tuple[str, CExpr]] = []
     filter_field = None
+    skip_nulls = None
+    if isinstance(node, (exp.IgnoreNulls, exp.RespectNulls)):
+        skip_nulls = isinstance(node, exp.IgnoreNulls)
+        node = _without_nulls_clause(node)
     call = node
     if isinstance(node, exp.Filter):
         call = node.this
@@ -382,6 +412,10 @@ def _agg_spec(planner: "Planner", node: exp.Expression, comp: ExprCompiler,
             e = bool_expr(e)
         if name in ("sum", "avg", "mean", "stddev", "variance") and T.kind(e.type) == "str":
             e = cast_expr(e, pa.float64())
+        if name in ("avg", "mean") and T.kind(e.type) == "decimal":
+            # Arrow's decimal mean keeps the input's scale (AVG of 1.01 and 1.02 is 1.02);
+            # the result is DOUBLE anyway.
+            e = cast_expr(e, pa.float64())
         arg_field = planner.fresh()
         inputs.append((arg_field, e))
         arg_type = e.type
@@ -389,10 +423,14 @@ def _agg_spec(planner: "Planner", node: exp.Expression, comp: ExprCompiler,
         raise ProgrammingError(f"{name.upper()}() needs an argument: {node.sql()}")
     spec = AggSpec(name, arg_field, arg_type, out, distinct=distinct, filter=filter_field)
     spec.extra["sql"] = call.sql()
+    if skip_nulls is not None:
+        spec.extra["skip_nulls"] = skip_nulls
     if row_fields:
         spec.extra["row_fields"] = row_fields
     if name in TWO_ARGUMENTS:
         _second_argument(planner, spec, call, extra_args, comp, inputs)
+    if name in BY_KEY:
+        _key_argument(planner, spec, call, extra_args, comp, inputs)
     if order_node is not None:
         keys = []
         for o in order_node.expressions:
