@@ -41,7 +41,8 @@ _CLASS_NAMES = {
     "array_inner_product", "arraycontains": "list_contains", "typeof": "typeof",
     "rand": "random", "datefromparts": "make_date", "explode": "unnest",
     "dayofweek": "dayofweek", "dayofyear": "dayofyear", "dayofmonth": "dayofmonth",
-    "weekofyear": "weekofyear", "dayofweekiso": "isodow",
+    "weekofyear": "weekofyear", "dayofweekiso": "isodow", "split": "string_split",
+    "arraytostring": "array_to_string",
 }
 
 
@@ -342,7 +343,7 @@ def _octets(v):
     return pc.cast(pc.binary_length(v), pa.int64())
 
 
-register("octet_length")(_string_fn(_octets, pa.int64()))
+register("octet_length", "strlen")(_string_fn(_octets, pa.int64()))
 
 
 @register("ascii", "unicode")
@@ -709,6 +710,59 @@ def _split_part(c, node, args):
         k = idx - 1 if idx > 0 else len(parts) + idx
         return parts[k] if 0 <= k < len(parts) else ""
     return _per_value(s, f, pa.string(), node)
+
+
+@register("string_split", "str_split", "string_to_array", "split")
+def _string_split(c, node, args):
+    """STRING_SPLIT(text, delimiter) -> list of the pieces (an empty delimiter splits into
+    characters, as DuckDB does)."""
+    _nargs(node, args, 2)
+    s, d = _text(args[0]), _text(args[1])
+    if not d.const:
+        raise NotSupportedError("STRING_SPLIT needs a constant delimiter")
+    delim = d.fn(None, None).as_py()
+    out = pa.list_(pa.string())
+
+    def run(t, ctx):
+        v = s.fn(t, ctx)
+        if delim is None:
+            return pa.scalar(None, out) if isinstance(v, pa.Scalar) else \
+                pa.nulls(len(v), out)
+        if delim == "":
+            # Mark each character's start with NUL, drop the first mark, split on the marks.
+            marked = pc.replace_substring_regex(v, pattern="(.)", replacement="\x00\\1")
+            return pc.split_pattern(pc.utf8_ltrim(marked, characters="\x00"), pattern="\x00")
+        return pc.split_pattern(v, pattern=delim)
+    return CExpr(run, out, s.const and d.const, node)
+
+
+@register("array_to_string", "list_to_string")
+def _array_to_string(c, node, args):
+    """ARRAY_TO_STRING(list, separator): the non-NULL elements as text, joined."""
+    _nargs(node, args, 2)
+    lst, sep = args[0], _text(args[1])
+    if T.kind(lst.type) == "null":
+        return const_expr(None, pa.string(), node)
+    if T.kind(lst.type) != "list":
+        raise BindError(f"ARRAY_TO_STRING() takes a list, not "
+                        f"{T.sql_type_name(lst.type)}: {node.sql()}")
+
+    def run(t, ctx):
+        v = lst.fn(t, ctx)
+        n = t.num_rows if t is not None else 1
+        arr = to_array(materialize(v, n, lst.type), n)
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        flat = pc.list_flatten(arr)
+        parents = pc.list_parent_indices(arr).to_numpy()
+        keep = flat.is_valid().to_numpy(zero_copy_only=False)
+        text = T.cast(flat.filter(pa.array(keep)), pa.string())
+        offsets = np.concatenate([[0], np.cumsum(np.bincount(parents[keep], minlength=n))])
+        lists = pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), text,
+                                         mask=arr.is_null())
+        out = pc.binary_join(lists, materialize(sep.fn(t, ctx), n, pa.string()))
+        return out[0] if t is None else out
+    return CExpr(run, pa.string(), lst.const and sep.const, node)
 
 
 @register("md5")
