@@ -92,6 +92,10 @@ def positional_args(node: exp.Expression) -> list[exp.Expression]:
 def compile_function(c: ExprCompiler, node: exp.Func) -> CExpr:
     name = function_name(node)
     handler = FUNCTIONS.get(name)
+    if handler is None and not isinstance(node, exp.Anonymous):
+        # sqlglot may name its class otherwise than SQL does (epoch -> TimeToUnix)
+        name = written_name(node)
+        handler = FUNCTIONS.get(name)
     if handler is None:
         from sochdb.sql.aggregates import AGGREGATES
         if name in AGGREGATES:

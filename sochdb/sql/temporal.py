@@ -1,4 +1,5 @@
-"""Date and time SQL functions: EXTRACT, DATE_TRUNC, DATE_DIFF, MAKE_DATE, STRFTIME, INTERVAL.
+"""Date and time SQL functions: EXTRACT, DATE_TRUNC, DATE_DIFF, MAKE_DATE/MAKE_TIMESTAMP,
+LAST_DAY, MONTHNAME/DAYNAME, EPOCH/TO_TIMESTAMP, STRFTIME, INTERVAL.
 
 Registered into the function table of sochdb.sql.functions (which imports this module last);
 imports that module, expressions and types. Every function runs as pyarrow.compute kernels
@@ -267,7 +268,8 @@ def _make_date(c, node, args):
     return CExpr(run, pa.date32(), const, node)
 
 
-def _civil_days(y: np.ndarray, m: np.ndarray, d: np.ndarray, valid: np.ndarray) -> np.ndarray:
+def _civil_days(y: np.ndarray, m: np.ndarray, d: np.ndarray, valid: np.ndarray,
+                what: str = "MAKE_DATE") -> np.ndarray:
     """Days since 1970-01-01 of (year, month, day); DataError names the first invalid date."""
     ok = ~valid | ((m >= 1) & (m <= 12) & (d >= 1) & (y >= -290000) & (y <= 290000))
     mm = np.where(ok & valid, m, 1)
@@ -277,7 +279,7 @@ def _civil_days(y: np.ndarray, m: np.ndarray, d: np.ndarray, valid: np.ndarray) 
     ok &= ~valid | (d <= nxt - first)
     if not ok.all():
         i = int(np.nonzero(~ok)[0][0])
-        raise DataError(f"MAKE_DATE(): {y[i]}-{m[i]}-{d[i]} is not a valid date")
+        raise DataError(f"{what}(): {y[i]}-{m[i]}-{d[i]} is not a valid date")
     return first + np.where(valid, d, 1) - 1
 
 
@@ -493,18 +495,24 @@ def add_interval(base, iv, sign: int, base_type: pa.DataType):
 
 
 def _add_months(ts, months: int):
-    def shift(d):
-        if d is None:
-            return None
-        m = d.month - 1 + months
-        y = d.year + m // 12
-        m = m % 12 + 1
-        day = min(d.day, calendar.monthrange(y, m)[1])
-        return d.replace(year=y, month=m, day=day)
-    if isinstance(ts, pa.Scalar):
-        return pa.scalar(shift(ts.as_py()), ts.type)
-    arr = to_array(ts, len(ts))
-    return pa.array([shift(x) for x in arr.to_pylist()], arr.type)
+    """Shift timestamps by whole months in numpy, clamping the day to the target month's
+    length (Jan 31 + 1 month = Feb 29 in a leap year), keeping the time of day."""
+    scalar = isinstance(ts, pa.Scalar)
+    arr = pa.array([ts.as_py()], ts.type) if scalar else to_array(ts, len(ts))
+    typ = arr.type
+    step = f"datetime64[{typ.unit}]"
+    t = pc.fill_null(pc.cast(arr, pa.int64()), 0).to_numpy(zero_copy_only=False).view(step)
+    day0 = t.astype("datetime64[D]")
+    time_of_day = t - day0.astype(step)
+    month0 = day0.astype("datetime64[M]")
+    day_index = (day0 - month0.astype("datetime64[D]")).astype(np.int64)
+    target = month0 + months
+    first = target.astype("datetime64[D]")
+    length = ((target + 1).astype("datetime64[D]") - first).astype(np.int64)
+    shifted = (first + np.minimum(day_index, length - 1)).astype(step) + time_of_day
+    out = pa.array(shifted.view(np.int64), pa.int64(), mask=arr.is_null().to_numpy(
+        zero_copy_only=False)).cast(typ)
+    return out[0] if scalar else out
 
 
 def _cast_fn(target: pa.DataType):
@@ -516,6 +524,104 @@ def _cast_fn(target: pa.DataType):
 
 register("date")(_cast_fn(pa.date32()))
 register("datetime", "timestamp")(_cast_fn(pa.timestamp("us")))
+
+
+@register("last_day")
+def _last_day(c, node, args):
+    """The last day of the month of a DATE or TIMESTAMP."""
+    _nargs(node, args, 1)
+    v = _temporal_arg(args[0])
+    if T.kind(v.type) == "time":
+        raise DataError(f"LAST_DAY() takes a date or timestamp: {node.sql()}")
+
+    def run(t, ctx):
+        x = v.fn(t, ctx)
+        scalar = isinstance(x, pa.Scalar)
+        arr = pa.array([x.as_py()], x.type) if scalar else to_array(x, len(x))
+        day = pc.cast(pc.cast(arr, pa.timestamp("us")) if T.kind(arr.type) == "timestamp"
+                      else arr, pa.date32())
+        d = pc.fill_null(day, 0).to_numpy(zero_copy_only=False).astype("datetime64[D]")
+        last = (d.astype("datetime64[M]") + 1).astype("datetime64[D]") - 1
+        out = pa.array(last, pa.date32(), mask=arr.is_null().to_numpy(zero_copy_only=False))
+        return out[0] if scalar else out
+    return CExpr(run, pa.date32(), v.const, node)
+
+
+def _name_fn(fmt: str):
+    def h(c, node, args):
+        _nargs(node, args, 1)
+        v = _temporal_arg(args[0])
+        if T.kind(v.type) == "null":
+            return const_expr(None, pa.string(), node)
+        if T.kind(v.type) == "time":
+            raise DataError(f"{node.sql()} takes a date or timestamp, not a TIME")
+        if T.kind(v.type) == "date":
+            v = cast_expr(v, pa.timestamp("us"))
+        return CExpr(lambda t, ctx: pc.strftime(v.fn(t, ctx), format=fmt, locale="C"),
+                     pa.string(), v.const, node)
+    return h
+
+
+register("monthname")(_name_fn("%B"))
+register("dayname")(_name_fn("%A"))
+
+
+@register("epoch")
+def _epoch(c, node, args):
+    """Seconds since 1970-01-01 as a DOUBLE (DuckDB's EPOCH)."""
+    _nargs(node, args, 1)
+    v = _temporal_arg(args[0])
+    if T.kind(v.type) == "null":
+        return const_expr(None, pa.float64(), node)
+    return CExpr(lambda t, ctx: pc.cast(_part(v.fn(t, ctx), "epoch", v.type), pa.float64()),
+                 pa.float64(), v.const, node)
+
+
+@register("to_timestamp")
+def _to_timestamp(c, node, args):
+    """TO_TIMESTAMP(seconds since the epoch) -> TIMESTAMP (sochdb has no zoned type; the
+    value is the UTC time DuckDB shows in a UTC session)."""
+    _nargs(node, args, 1)
+    a = args[0]
+    if not (T.is_numeric(a.type) or T.kind(a.type) == "null"):
+        raise DataError(f"TO_TIMESTAMP() takes seconds as a number, not "
+                        f"{T.sql_type_name(a.type)}: {node.sql()}")
+    a = cast_expr(a, pa.float64())
+    out = pa.timestamp("us")
+
+    def run(t, ctx):
+        micros = pc.round(pc.multiply(a.fn(t, ctx), 1_000_000.0))
+        return pc.cast(pc.cast(micros, pa.int64()), out)
+    return CExpr(run, out, a.const, node)
+
+
+@register("make_timestamp")
+def _make_timestamp(c, node, args):
+    """MAKE_TIMESTAMP(year, month, day, hour, minute, seconds): seconds may have a fraction."""
+    _nargs(node, args, 6)
+    for a in args:
+        if not (T.is_numeric(a.type) or T.kind(a.type) == "null"):
+            raise DataError(f"MAKE_TIMESTAMP() takes numbers, not {T.sql_type_name(a.type)}: "
+                            f"{node.sql()}")
+    parts = [cast_expr(a, pa.int64()) for a in args[:5]] + [cast_expr(args[5], pa.float64())]
+    out = pa.timestamp("us")
+
+    def run(t, ctx):
+        vals = [p.fn(t, ctx) for p in parts]
+        scalar = all(isinstance(v, pa.Scalar) for v in vals)
+        n = 1 if scalar else t.num_rows
+        arrs = [to_array(v, n) for v in vals]
+        valid = np.ones(n, dtype=bool)
+        for a in arrs:
+            valid &= a.is_valid().to_numpy(zero_copy_only=False)
+        y, mo, d, h, mi = (a.fill_null(1).to_numpy(zero_copy_only=False) for a in arrs[:5])
+        sec = arrs[5].fill_null(0.0).to_numpy(zero_copy_only=False)
+        days = _civil_days(y, mo, d, valid, "MAKE_TIMESTAMP").astype(np.int64)
+        micros = days * 86_400_000_000 + (h * 3600 + mi * 60) * 1_000_000 + \
+            np.round(sec * 1_000_000).astype(np.int64)
+        res = pa.array(micros, pa.int64(), mask=~valid).cast(out)
+        return res[0] if scalar else res
+    return CExpr(run, out, all(p.const for p in parts), node)
 
 
 @register("date_add")
