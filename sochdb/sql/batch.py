@@ -48,7 +48,10 @@ def _columnar_insert(session: "Session", stmt: exp.Expression, rows: list, state
     if len(values) != 1 or stmt.args.get("returning") is not None:
         return None
     items = values[0].expressions if isinstance(values[0], exp.Tuple) else [values[0]]
-    if not all(isinstance(i, exp.Placeholder) and i.this in (None, "?") for i in items):
+    # (?, ?, ...) reaches here as ($1, $2, ...): the parser numbers ? in text order
+    if not all(isinstance(i, exp.Placeholder) and (i.this in (None, "?") or
+                                                   i.this == str(k + 1))
+               for k, i in enumerate(items)):
         return None
     ctx = StmtCtx(state, rows[0], session.settings, session)
     target = stmt.this

@@ -16,6 +16,7 @@ from sqlglot import exp
 from sqlglot.dialects.duckdb import DuckDB
 from sqlglot.errors import ParseError as SqlglotParseError
 from sqlglot.errors import TokenError
+from sqlglot.tokens import TokenType
 
 from sochdb.errors import ParseError
 
@@ -63,6 +64,8 @@ def _parse_uncached(sql: str) -> list[exp.Expression]:
                             analyze=bool(m.group(1)))]
     if _END.match(sql):
         return [exp.Commit()]
+    if "?" in sql:
+        sql = _number_question_marks(sql)
     m = _SAVEPOINT.match(sql)
     if m:  # sqlglot has no node for these; ROLLBACK TO it parses itself
         verb = "SAVEPOINT" if m.group(1).upper() == "SAVEPOINT" else "RELEASE"
@@ -85,6 +88,27 @@ def _parse_uncached(sql: str) -> list[exp.Expression]:
     if _NULLS.search(sql):
         _mark_explicit_nulls(sql, stmts)
     return stmts
+
+
+def _number_question_marks(sql: str) -> str:
+    """``?`` placeholders become ``$1, $2, ...`` in the order they are written, so that
+    values bind by their position in the text (the planner compiles WHERE before the select
+    list, and sqlglot's tree order puts LIMIT before WHERE). Texts that also use ``$n`` or
+    that do not tokenize are left alone."""
+    try:
+        tokens = DuckDB().tokenize(sql)
+    except TokenError:
+        return sql
+    marks = [t for t in tokens if t.token_type == TokenType.PLACEHOLDER and t.text == "?"]
+    if not marks or any(t.token_type == TokenType.PARAMETER for t in tokens):
+        return sql
+    out, pos = [], 0
+    for n, t in enumerate(marks, 1):
+        out.append(sql[pos:t.start])
+        out.append(f"${n}")
+        pos = t.end + 1
+    out.append(sql[pos:])
+    return "".join(out)
 
 
 def _mark_explicit_nulls(sql: str, stmts: list[exp.Expression]) -> None:

@@ -36,3 +36,15 @@ def test_missing_values_are_named(db):
 def test_params_with_several_statements_is_an_error(db):
     with pytest.raises(ProgrammingError, match="single statement"):
         db.execute_sql("SELECT ?; SELECT ?", [1, 2])
+
+
+def test_question_marks_bind_in_text_order(db):
+    """The select list is written before WHERE and LIMIT, and binds first."""
+    db.execute_sql("CREATE TABLE q (a INTEGER, b TEXT)")
+    db.executemany("INSERT INTO q VALUES (?, ?)", [(1, "x"), (2, "y"), (3, "x")])
+    res = db.execute_sql("SELECT a + ? AS s FROM q WHERE b = ? ORDER BY a LIMIT ?",
+                         [100, "x", 1])
+    assert res.rows() == [(101,)]
+    assert db.execute_sql("SELECT '?' AS q, ? AS p -- ?\n", [7]).rows() == [("?", 7)]
+    assert db.execute_sql("SELECT count(*) AS n FROM q WHERE a IN (SELECT ? UNION SELECT ?) "
+                          "AND b = ?", [1, 2, "y"]).rows() == [(1,)]
