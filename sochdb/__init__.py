@@ -14,4 +14,13 @@ from sochdb.sql.result import Result
 
 __version__ = "0.5.0"
 
-__all__ = ["Database", "Transaction", "IpcClient", "Result", *_error_names, "__version__"]
+__all__ = ["Database", "Transaction", "IpcClient", "Result", "VectorIndex", "SearchHit",
+           *_error_names, "__version__"]
+
+
+def __getattr__(name: str):
+    # The vector classes import usearch: load them when first asked for, not on import.
+    if name in ("VectorIndex", "SearchHit"):
+        from sochdb.vector import collection
+        return getattr(collection, name)
+    raise AttributeError(f"module 'sochdb' has no attribute {name!r}")
