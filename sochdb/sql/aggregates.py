@@ -334,7 +334,7 @@ def _special(work: pa.Table, s: AggSpec, gid: np.ndarray, ngroups: int):
         return pc.if_else(pc.equal(pa.array(counts), 0), pa.scalar(None, lists.type), lists)
     if name in ("median", "quantile", "quantile_cont", "quantile_disc", "percentile_cont",
                 "percentile_disc"):
-        return _quantiles(vals, offsets, counts, s)
+        return _quantiles(vals, g_sorted, offsets, counts, s)
     if name == "mode":
         return _mode(vals, g_sorted, ngroups, s)
     if name in ("first", "any_value", "arbitrary", "last"):
@@ -429,41 +429,49 @@ def _covariance(work: pa.Table, s: AggSpec, gid: np.ndarray, ngroups: int) -> pa
     return pa.array(out, pa.float64(), mask=null)
 
 
-def _quantiles(vals: pa.Array, offsets: np.ndarray, counts: np.ndarray, s: AggSpec):
+def _quantiles(vals: pa.Array, g_sorted: np.ndarray, offsets: np.ndarray,
+               counts: np.ndarray, s: AggSpec):
+    """QUANTILE/MEDIAN per group: one sort by (group, value), then index arithmetic."""
     q = s.quantile
     # QUANTILE is QUANTILE_DISC (DuckDB): it returns a value of the column.
     disc = s.name in ("quantile", "quantile_disc", "percentile_disc")
     numeric = T.kind(vals.type) in ("int", "float", "decimal")
-    out = []
-    arr = vals.to_numpy(zero_copy_only=False) if numeric else vals.to_pylist()
-    for g in range(len(counts)):
-        n = counts[g]
-        if n == 0:
-            out.append(None)
-            continue
-        seg = arr[offsets[g]:offsets[g + 1]]
-        seg = np.sort(seg) if numeric else sorted(seg)
-        pos = q * (n - 1)
-        if disc:
-            # The first value whose cumulative share reaches q (SQL's PERCENTILE_DISC).
-            out.append(seg[max(int(np.ceil(q * n)) - 1, 0)])
-        else:
-            lo, hi = int(np.floor(pos)), int(np.ceil(pos))
-            out.append(float(seg[lo]) + (float(seg[hi]) - float(seg[lo])) * (pos - lo))
-    if s.out_type is not None and not disc:
-        return pa.array(out, pa.float64())
-    return pa.array([x.item() if hasattr(x, "item") else x for x in out], vals.type)
+    if not disc and not numeric:
+        raise DataError(f"{s.name.upper()}() interpolates numbers, not "
+                        f"{T.sql_type_name(vals.type)}; use QUANTILE_DISC")
+    perm = pc.sort_indices(pa.table({"g": pa.array(g_sorted), "v": vals}),
+                           sort_keys=[("g", "ascending"), ("v", "ascending")])
+    ordered = vals.take(perm)
+    empty = counts == 0
+    start = offsets[:-1].astype(np.int64)
+    if disc:
+        # The first value whose cumulative share reaches q (SQL's PERCENTILE_DISC).
+        k = np.maximum(np.ceil(q * counts).astype(np.int64) - 1, 0)
+        pos = np.where(empty, -1, start + k)
+        return ordered.take(pa.array(pos, mask=empty))
+    x = pc.cast(ordered, pa.float64()).to_numpy(zero_copy_only=False)
+    p = q * np.maximum(counts - 1, 0)
+    lo, hi = np.floor(p).astype(np.int64), np.ceil(p).astype(np.int64)
+    lo_v = x[np.where(empty, 0, start + lo)] if len(x) else np.zeros(len(counts))
+    hi_v = x[np.where(empty, 0, start + hi)] if len(x) else np.zeros(len(counts))
+    return pa.array(lo_v + (hi_v - lo_v) * (p - lo), pa.float64(), mask=empty)
 
 
 def _mode(vals: pa.Array, g_sorted: np.ndarray, ngroups: int, s: AggSpec):
-    t = pa.table({"g": pa.array(g_sorted), "v": vals})
-    counts = t.group_by(["g", "v"], use_threads=False).aggregate([([], "count_all")])
-    best: dict[int, tuple[int, Any]] = {}
-    for g, v, c in zip(counts.column("g").to_pylist(), counts.column("v").to_pylist(),
-                       counts.column("count_all").to_pylist()):
-        if g not in best or c > best[g][0]:
-            best[g] = (c, v)
-    return pa.array([best[g][1] if g in best else None for g in range(ngroups)], vals.type)
+    """The most frequent value per group; ties go to the value seen first."""
+    t = pa.table({"g": pa.array(g_sorted), "v": vals,
+                  "i": pa.array(np.arange(len(g_sorted), dtype=np.int64))})
+    counts = t.group_by(["g", "v"], use_threads=False).aggregate(
+        [("i", "min"), ([], "count_all")])
+    perm = pc.sort_indices(counts, sort_keys=[("g", "ascending"), ("count_all", "descending"),
+                                              ("i_min", "ascending")])
+    best = counts.take(perm)
+    g = best.column("g").to_numpy()
+    first = np.ones(len(g), dtype=bool)
+    first[1:] = g[1:] != g[:-1]
+    pos = np.full(ngroups, -1, dtype=np.int64)
+    pos[g[first]] = np.nonzero(first)[0]
+    return best.column("v").combine_chunks().take(pa.array(pos, mask=pos < 0))
 
 
 def check_nested(node, name: str) -> None:
