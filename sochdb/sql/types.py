@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlglot import exp
@@ -374,14 +375,49 @@ def _str_to_bool(value, safe: bool, what: str):
 
 
 def _float_to_str(value):
-    """Shortest round-trip text of doubles, as DuckDB and Python print them."""
+    """Shortest round-trip text of doubles, as DuckDB and Python print them ('2.0',
+    '10000000000.0', '0.1', '1e+16', '1e-05'). Arrow prints the same shortest digits but
+    switches to exponents at 1e10 and writes integral values without '.0': those rows are
+    rewritten with kernels; the rare ones outside [1e-4, 1e16) go through Python's repr."""
     if isinstance(value, pa.Scalar):
         v = value.as_py()
         return pa.scalar(None if v is None else _fmt_float(v), pa.string())
     if isinstance(value, pa.ChunkedArray):
         value = value.combine_chunks()
-    return pa.array([None if v is None else _fmt_float(v) for v in value.to_pylist()],
-                    pa.string())
+    x = pc.cast(value, pa.float64())
+    arrow_text = text = pc.cast(x, pa.string())
+    mag = pc.abs(x)
+    plain = pc.and_(pc.greater_equal(mag, 1e-4), pc.less(mag, 1e16))
+    whole = pc.and_(plain, pc.equal(pc.floor(x), x))
+    # Integral values print as the integer and '.0' (signed zero keeps its sign).
+    as_int = pc.cast(pc.if_else(whole, x, 0.0), pa.int64())
+    int_text = pc.binary_join_element_wise(pc.cast(as_int, pa.string()), ".0", "")
+    text = pc.if_else(whole, int_text, text)
+    zero = pc.equal(x, 0.0)
+    neg_zero = pc.equal(arrow_text, "-0")
+    text = pc.if_else(zero, pc.if_else(neg_zero, pa.scalar("-0.0"), pa.scalar("0.0")), text)
+    # Fractions from 1e10 on: move the point back in from Arrow's exponent form.
+    big = pc.fill_null(pc.and_(pc.and_(plain, pc.invert(whole)), pc.greater_equal(mag, 1e10)),
+                       False)
+    if pc.any(big).as_py():
+        sub = text.filter(big)
+        for e in range(10, 16):
+            sub = pc.replace_substring_regex(sub, pattern=rf"^(-?\d)\.(\d{{{e}}})(\d+)e\+{e}$",
+                                             replacement=r"\1\2.\3")
+        text = _scatter(text, big, sub)
+    odd = pc.fill_null(pc.and_(pc.invert(pc.or_(plain, zero)), pc.is_finite(x)), False)
+    if pc.any(odd).as_py():
+        fixed = pa.array([_fmt_float(v) for v in x.filter(odd).to_pylist()], pa.string())
+        text = _scatter(text, odd, fixed)
+    return text
+
+
+def _scatter(base: pa.Array, mask: pa.Array, values: pa.Array) -> pa.Array:
+    """``base`` with the rows where ``mask`` holds replaced by ``values``, in order."""
+    m = mask.to_numpy(zero_copy_only=False)
+    pos = np.full(len(m), -1, dtype=np.int64)
+    pos[m] = np.arange(int(m.sum()))
+    return pc.if_else(mask, values.take(pa.array(pos, mask=pos < 0)), base)
 
 
 def _fmt_float(v: float) -> str:
