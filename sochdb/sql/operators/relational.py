@@ -159,7 +159,8 @@ def sort_indices(t: pa.Table, keys: list[SortKey], ctx, limit: int | None = None
     table = pa.table(arrays, names=names)
     if limit is not None and limit < n // 4 and len(sort_keys) == 1:
         # Top-k without a full sort; ties are broken by position to stay deterministic.
-        top = pc.select_k_unstable(table, k=limit, sort_keys=sort_keys)
+        # On the bare array Arrow's top-k is several times faster than on a one-column table.
+        top = pc.select_k_unstable(arrays[0], k=limit, sort_keys=[("", sort_keys[0][1])])
         sub = table.take(top).append_column("__pos", top)
         order = pc.sort_indices(sub, sort_keys=sort_keys + [("__pos", "ascending")])
         return top.take(order)
