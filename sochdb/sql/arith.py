@@ -139,6 +139,15 @@ _DAY_NS = 86_400_000_000_000
 
 def _temporal(op: str, left: CExpr, right: CExpr, kl: str, kr: str, sql: str) -> CExpr:
     const = left.const and right.const
+    if op == "Mul" and {kl, kr} in ({"interval", "int"}, {"interval", "bool"}):
+        # n * INTERVAL: each field of a constant interval times a whole number per row
+        iv, n = (left, right) if kl == "interval" else (right, left)
+        if iv.const:
+            from sochdb.sql.temporal import scale_interval
+            unit_iv = iv.fn(None, None)
+            if not unit_iv.is_valid:
+                return const_expr(None, pa.month_day_nano_interval(), sql)
+            return scale_interval(n, unit_iv.as_py(), sql)
     if op == "Sub" and kl == kr == "date":
         return CExpr(lambda t, c: pc.days_between(right.fn(t, c), left.fn(t, c)), pa.int64(),
                      const, sql)

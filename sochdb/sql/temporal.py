@@ -403,11 +403,63 @@ _CLOCK = re.compile(r"\s*([+-]?)(\d+):(\d+)(?::(\d+(?:\.\d*)?))?\s*$")
 def compile_interval(c: ExprCompiler, node: exp.Interval) -> CExpr:
     amount = c.compile(node.this)
     unit_node = node.args.get("unit")
-    text = amount.fn(None, None).as_py() if amount.const else None
-    if text is None:
-        raise NotSupportedError(f"INTERVAL needs a constant amount: {node.sql()}")
     unit = unit_node.name if unit_node is not None else None
+    if not amount.const:
+        # INTERVAL (n) DAY with n from each row: whole numbers of one unit.
+        if unit is None or not (T.is_numeric(amount.type) or
+                                T.kind(amount.type) in ("null", "bool")):
+            raise NotSupportedError(f"INTERVAL needs a constant amount or a number of one "
+                                    f"unit: {node.sql()}")
+        return scale_interval(amount, parse_interval("1", unit), node)
+    text = amount.fn(None, None).as_py()
+    if text is None:
+        return const_expr(None, pa.month_day_nano_interval(), node)
     return const_expr(parse_interval(str(text), unit), pa.month_day_nano_interval(), node)
+
+
+_MDN = np.dtype([("months", "<i4"), ("days", "<i4"), ("nanos", "<i8")])
+
+
+def interval_array(months: np.ndarray, days: np.ndarray, nanos: np.ndarray,
+                   valid: np.ndarray) -> pa.Array:
+    """A month-day-nano interval array built from numpy fields (no per-row objects)."""
+    data = np.zeros(len(valid), _MDN)
+    data["months"], data["days"], data["nanos"] = months, days, nanos
+    bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
+    return pa.Array.from_buffers(pa.month_day_nano_interval(), len(valid),
+                                 [bitmap, pa.py_buffer(data.tobytes())])
+
+
+def interval_fields(iv: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(months, days, nanoseconds, valid) of a month-day-nano interval array."""
+    if isinstance(iv, pa.ChunkedArray):
+        iv = iv.combine_chunks()
+    data = np.frombuffer(iv.buffers()[1], dtype=_MDN)[iv.offset:iv.offset + len(iv)]
+    valid = iv.is_valid().to_numpy(zero_copy_only=False)
+    return (data["months"].astype(np.int64), data["days"].astype(np.int64),
+            data["nanos"].astype(np.int64), valid)
+
+
+def scale_interval(count: CExpr, unit_iv: pa.MonthDayNano, node) -> CExpr:
+    """``count * interval`` per row, each field multiplied by the count; a fractional count
+    is truncated toward zero first (DuckDB's INTERVAL (1.5) DAY is 1 day)."""
+    if T.kind(count.type) in ("float", "decimal"):
+        frac = count
+        count = CExpr(lambda t, ctx: pc.trunc(frac.fn(t, ctx)), pa.float64(), frac.const,
+                      frac.sql)
+    count = cast_expr(count, pa.int64())
+    m1, d1, n1 = unit_iv.months, unit_iv.days, unit_iv.nanoseconds
+    typ = pa.month_day_nano_interval()
+
+    def run(t, ctx):
+        v = count.fn(t, ctx)
+        scalar = isinstance(v, pa.Scalar)
+        arr = to_array(v, 1 if scalar else len(v))
+        valid = arr.is_valid().to_numpy(zero_copy_only=False)
+        n = arr.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+        out = interval_array(n * m1, n * d1, n * n1, valid)
+        return out[0] if scalar else out
+    return CExpr(run, typ, count.const, node)
 
 
 def parse_interval(text: str, unit: str | None = None) -> pa.MonthDayNano:
@@ -479,7 +531,7 @@ def _interval_value(n: float, unit: str) -> pa.MonthDayNano:
 def add_interval(base, iv, sign: int, base_type: pa.DataType):
     """``base + sign * iv`` for dates/timestamps and month-day-nano intervals."""
     if not isinstance(iv, pa.Scalar):
-        raise NotSupportedError("interval arithmetic needs a constant interval")
+        return _add_interval_array(base, iv, sign, base_type)
     if not iv.is_valid:
         return pa.scalar(None, pa.timestamp("us"))
     v = iv.as_py()
@@ -494,7 +546,25 @@ def add_interval(base, iv, sign: int, base_type: pa.DataType):
     return ts
 
 
-def _add_months(ts, months: int):
+def _add_interval_array(base, iv, sign: int, base_type: pa.DataType):
+    """``base + sign * iv`` with a different interval on each row."""
+    months, days, nanos, valid = interval_fields(iv)
+    n = len(valid)
+    ts = pc.cast(base, pa.timestamp("us")) if T.kind(base_type) == "date" else base
+    ts = to_array(ts, n) if isinstance(ts, pa.Scalar) else ts
+    if isinstance(ts, pa.ChunkedArray):
+        ts = ts.combine_chunks()
+    if months.any():
+        ts = _add_months(ts, np.where(valid, months * sign, 0))
+    unit = ts.type.unit
+    per_us = {"s": 1_000_000, "ms": 1_000, "us": 1, "ns": 0}[unit]
+    micros = days * 86_400_000_000 + nanos // 1000
+    delta = micros * sign // per_us if per_us else (days * 86_400_000_000_000 + nanos) * sign
+    ts = pc.add(ts, pa.array(delta, pa.int64()).cast(pa.duration(unit)))
+    return pc.if_else(pa.array(valid), ts, pa.scalar(None, ts.type))
+
+
+def _add_months(ts, months):
     """Shift timestamps by whole months in numpy, clamping the day to the target month's
     length (Jan 31 + 1 month = Feb 29 in a leap year), keeping the time of day."""
     scalar = isinstance(ts, pa.Scalar)
@@ -506,7 +576,7 @@ def _add_months(ts, months: int):
     time_of_day = t - day0.astype(step)
     month0 = day0.astype("datetime64[M]")
     day_index = (day0 - month0.astype("datetime64[D]")).astype(np.int64)
-    target = month0 + months
+    target = month0 + np.asarray(months, dtype=np.int64).astype("timedelta64[M]")
     first = target.astype("datetime64[D]")
     length = ((target + 1).astype("datetime64[D]") - first).astype(np.int64)
     shifted = (first + np.minimum(day_index, length - 1)).astype(step) + time_of_day
