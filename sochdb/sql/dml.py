@@ -20,10 +20,11 @@ from sochdb.sql import types as T
 from sochdb.sql.constraints import (check_foreign_keys, check_parent_delete, check_rows,
                                     compile_default, find_conflicts, logical_scope, raise_unique,
                                     referencing)
-from sochdb.sql.expressions import (CExpr, bool_expr, cast_expr, materialize, python_scalar,
-                                    to_array)
+from sochdb.sql.expressions import (CExpr, bool_expr, cast_expr, const_expr, materialize,
+                                    python_scalar, to_array)
 from sochdb.sql.from_clause import plan_from
 from sochdb.sql.operators import Filter, Operator, TableScan
+from sochdb.sql.operators.join import Join
 from sochdb.sql.operators.scan import ROWID_NAME
 from sochdb.sql.result import Result
 from sochdb.sql.scope import ColumnInfo, Scope
@@ -359,7 +360,7 @@ def _check_conflict_clause(ctx: StmtCtx, stmt: exp.Insert, tdef: TableDef, confl
         cols = [ColumnInfo(c.name, alias, f"o.{c.name}", c.type) for c in tdef.columns] + \
             [ColumnInfo(c.name, "excluded", f"x.{c.name}", c.type) for c in tdef.columns]
         comp = ctx.planner().compiler(Scope(cols), "ON CONFLICT DO UPDATE")
-        _assignments(tdef, conflict.expressions, comp)
+        _assignments(ctx, tdef, conflict.expressions, comp)
         where = conflict.args.get("where")
         if where is not None:
             comp.compile(where.this if isinstance(where, exp.Where) else where)
@@ -404,13 +405,13 @@ def _on_conflict_update(ctx: StmtCtx, stmt: exp.Insert, tdef: TableDef, conflict
     assignments = conflict.expressions
     if not assignments:
         return Result(rowcount=0)
-    sets = _assignments(tdef, assignments, comp)
+    sets = _assignments(ctx, tdef, assignments, comp)
     return _apply_update(ctx, stmt, tdef, old, rids, sets, work, count_only=True)
 
 
 # -- UPDATE ----------------------------------------------------------------------------
 
-def _assignments(tdef: TableDef, items, comp) -> dict[str, CExpr]:
+def _assignments(ctx: StmtCtx, tdef: TableDef, items, comp) -> dict[str, CExpr]:
     sets: dict[str, CExpr] = {}
     for a in items:
         if not isinstance(a, exp.EQ) or not isinstance(a.left, exp.Column):
@@ -418,9 +419,21 @@ def _assignments(tdef: TableDef, items, comp) -> dict[str, CExpr]:
         col = tdef.column(a.left.name)
         if col.name in sets:
             raise ProgrammingError(f"column {col.name} is assigned twice")
+        if _is_default(a.right):  # SET x = DEFAULT: the column default, or NULL
+            sets[col.name] = compile_default(ctx, tdef, col) if col.default is not None \
+                else const_expr(None, col.type, a.right)
+            continue
         sets[col.name] = cast_expr(comp.compile(a.right), col.type,
                                    what=f"the new value of {tdef.name}.{col.name}")
     return sets
+
+
+def _is_default(node: exp.Expression) -> bool:
+    """The DEFAULT keyword (sqlglot reads it as an unquoted column named DEFAULT)."""
+    if isinstance(node, exp.Var):
+        return node.name.upper() == "DEFAULT"
+    return isinstance(node, exp.Column) and not node.table and \
+        node.name.upper() == "DEFAULT" and not node.this.args.get("quoted")
 
 
 def _target_scan(ctx: StmtCtx, stmt: exp.Expression, tdef: TableDef, extra_from,
@@ -445,12 +458,15 @@ def _target_scan(ctx: StmtCtx, stmt: exp.Expression, tdef: TableDef, extra_from,
 
 
 def _find_scan(op: Operator, tdef: TableDef, alias: str) -> TableScan:
+    """The scan of the target table: reached through filters and joins only, so a scan of
+    the same table inside a FROM subquery (behind a projection) is not taken for it."""
     stack = [op]
     while stack:
         o = stack.pop()
         if isinstance(o, TableScan) and o.tdef.id == tdef.id and o.alias.lower() == alias.lower():
             return o
-        stack.extend(o.children)
+        if isinstance(o, (Filter, Join)) or o is op:
+            stack.extend(o.children)
     raise ProgrammingError(f"internal: no scan of {tdef.name} in the plan")
 
 
@@ -464,16 +480,21 @@ def _add_rowids(root: Operator, scan: TableScan, rid_col: ColumnInfo) -> None:
     scan.with_rowids = True
     scan.columns.append(rid_col)
 
-    def fix(o: Operator) -> list[ColumnInfo]:
+    def fix(o: Operator) -> bool:
+        """Widen the operators between the root and the scan; other subtrees (a FROM
+        subquery's projection, say) keep their own columns."""
         if o is scan:
-            return scan.columns
-        kids = [fix(k) for k in o.children]
+            return True
+        found = [fix(k) for k in o.children]
+        if not any(found):
+            return False
+        kids = [k.columns for k in o.children]
         if hasattr(o, "left") and hasattr(o, "right") and type(o).__name__ == "Join":
             if o.kind not in ("semi", "anti"):
                 o.columns = kids[0] + kids[1]
-        elif kids:
+        else:
             o.columns = kids[0]
-        return o.columns
+        return True
     fix(root)
 
 
@@ -504,7 +525,7 @@ def update(ctx: StmtCtx, stmt: exp.Update) -> Result:
     alias = stmt.this.alias_or_name.lower()
     old = _old_rows(tdef, t, scope, alias)
     comp = planner.compiler(scope, "UPDATE SET")
-    sets = _assignments(tdef, stmt.expressions, comp)
+    sets = _assignments(ctx, tdef, stmt.expressions, comp)
     return _apply_update(ctx, stmt, tdef, old, rids, sets, t)
 
 
