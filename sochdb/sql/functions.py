@@ -437,8 +437,8 @@ def _sql_slice(start: int, length: int | None) -> tuple[int, int | None]:
         b = start
     if length is None:
         return b, None
-    if length < 0:
-        return b, b
+    if length < 0:  # the characters before the start (DuckDB, SQLite)
+        return (max(b + length, 0) if b >= 0 else b + length), b
     e = b + length
     if b < 0 and e >= 0:
         return b, None
@@ -615,26 +615,32 @@ def _pad(c, node, args):
     return _per_value(s, pad, pa.string(), node)
 
 
-@register("left")
-def _left(c, node, args):
-    _nargs(node, args, 2)
-    s, n = _text(args[0]), args[1]
-    return CExpr(lambda t, ctx: pc.utf8_slice_codeunits(
-        s.fn(t, ctx), start=0, stop=max(n.fn(t, ctx).as_py() or 0, 0)), pa.string(),
-        s.const, node)
+def _edge(left: bool):
+    """LEFT(s, n) / RIGHT(s, n): the first / last n characters; a negative n drops that
+    many from the other end (DuckDB), and a NULL n gives NULL."""
+    def h(c, node, args):
+        _nargs(node, args, 2)
+        s, n = _text(args[0]), cast_expr(args[1], pa.int64())
+        if not n.const:
+            raise NotSupportedError(f"{function_name(node).upper()}() needs a constant "
+                                    f"length: {node.sql()}")
+
+        def run(t, ctx):
+            v, k = s.fn(t, ctx), n.fn(t, ctx).as_py()
+            if k is None:
+                return pa.scalar(None, pa.string()) if isinstance(v, pa.Scalar) else \
+                    pa.nulls(len(v), pa.string())
+            if left:
+                return pc.utf8_slice_codeunits(v, start=0, stop=k)
+            if k == 0:
+                return pc.utf8_slice_codeunits(v, start=0, stop=0)
+            return pc.utf8_slice_codeunits(v, start=-k)
+        return CExpr(run, pa.string(), s.const, node)
+    return h
 
 
-@register("right")
-def _right(c, node, args):
-    _nargs(node, args, 2)
-    s, n = _text(args[0]), args[1]
-
-    def run(t, ctx):
-        k = n.fn(t, ctx).as_py() or 0
-        if k <= 0:
-            return pc.utf8_slice_codeunits(s.fn(t, ctx), start=0, stop=0)
-        return pc.utf8_slice_codeunits(s.fn(t, ctx), start=-k)
-    return CExpr(run, pa.string(), s.const, node)
+register("left")(_edge(True))
+register("right")(_edge(False))
 
 
 @register("repeat")
