@@ -237,6 +237,47 @@ def _atan2(c, node, args):
                  y.const and x.const, node)
 
 
+def _float_test(f: Callable):
+    def h(c, node, args):
+        _nargs(node, args, 1)
+        a = cast_expr(_numeric(args[0]), pa.float64())
+        return CExpr(lambda t, ctx: f(a.fn(t, ctx)), BOOL, a.const, node)
+    return h
+
+
+register("isnan")(_float_test(pc.is_nan))
+register("isinf")(_float_test(pc.is_inf))
+register("isfinite")(_float_test(pc.is_finite))
+
+
+def _int_pair(f: Callable):
+    """GCD / LCM of two integers, in numpy over the whole column."""
+    def h(c, node, args):
+        _nargs(node, args, 2)
+        for a in args:
+            if T.kind(a.type) not in ("int", "null"):
+                raise BindError(f"{function_name(node).upper()}() takes integers, not "
+                                f"{T.sql_type_name(a.type)}: {node.sql()}")
+        x, y = (cast_expr(a, pa.int64()) for a in args)
+
+        def run(t, ctx):
+            vx, vy = x.fn(t, ctx), y.fn(t, ctx)
+            scalar = isinstance(vx, pa.Scalar) and isinstance(vy, pa.Scalar)
+            n = 1 if scalar else t.num_rows
+            ax, ay = to_array(vx, n), to_array(vy, n)
+            valid = pc.and_(ax.is_valid(), ay.is_valid()).to_numpy(zero_copy_only=False)
+            nx = ax.fill_null(0).to_numpy(zero_copy_only=False)
+            ny = ay.fill_null(0).to_numpy(zero_copy_only=False)
+            out = pa.array(f(nx, ny), pa.int64(), mask=~valid)
+            return out[0] if scalar else out
+        return CExpr(run, pa.int64(), x.const and y.const, node)
+    return h
+
+
+register("gcd", "greatest_common_divisor")(_int_pair(np.gcd))
+register("lcm", "least_common_multiple")(_int_pair(np.lcm))
+
+
 @register("sign")
 def _sign(c, node, args):
     _nargs(node, args, 1)
