@@ -241,8 +241,9 @@ def cast(value, to: pa.DataType, safe: bool = True, what: str = "value"):
                 try:
                     return pc.cast(stripped, to)
                 except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                    # '2.5' is an exact decimal: halves round away from zero (DuckDB)
                     as_float = pc.cast(stripped, pa.float64())
-                    return pc.cast(pc.round(as_float), to)
+                    return pc.cast(pc.round(as_float, round_mode="half_towards_infinity"), to)
             return pc.cast(stripped, to)
         if ks == "float" and kt == "int":
             # SQL rounds to the nearest integer (DuckDB); SQLite truncates, handled by callers.
@@ -271,7 +272,13 @@ def cast(value, to: pa.DataType, safe: bool = True, what: str = "value"):
                 return pc.cast(pc.cast(stamp, pa.timestamp("us")), to)
             except pa.ArrowInvalid:
                 raise pa.ArrowInvalid("not a time of day (HH:MM[:SS[.fraction]])") from None
-        if ks == "str" and kt in ("date", "timestamp", "time"):
+        if ks == "str" and kt in ("date", "timestamp"):
+            try:
+                return pc.cast(_pad_date_text(pc.utf8_trim_whitespace(value)), to)
+            except pa.ArrowInvalid:
+                shape = "YYYY-MM-DD" if kt == "date" else "YYYY-MM-DD HH:MM:SS[.fraction]"
+                raise pa.ArrowInvalid(f"not a valid {sql_type_name(to)} ({shape})") from None
+        if ks == "str" and kt == "time":
             return pc.cast(pc.utf8_trim_whitespace(value), to)
         return pc.cast(value, to, safe=True)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as e:
@@ -279,6 +286,17 @@ def cast(value, to: pa.DataType, safe: bool = True, what: str = "value"):
             return _try_cast_each(value, to)
         raise DataError(f"cannot cast {what} to {sql_type_name(to)}: "
                         f"{_short_arrow_message(e)}") from None
+
+
+def _pad_date_text(text):
+    """'2024-1-5 3:04' -> '2024-01-05 03:04': DuckDB and PostgreSQL accept one-digit months,
+    days and hours."""
+    text = pc.replace_substring_regex(text, pattern=r"^(-?\d{4,})-(\d)([-/])",
+                                      replacement=r"\1-0\2\3")
+    text = pc.replace_substring_regex(text, pattern=r"^(-?\d{4,}-\d\d)-(\d)(\D|$)",
+                                      replacement=r"\1-0\2\3")
+    return pc.replace_substring_regex(text, pattern=r"^(\S+)([ T])(\d):",
+                                      replacement=r"\1\2" + "0" + r"\3:")
 
 
 def _clock_to_str(value, to: pa.DataType):
