@@ -180,6 +180,12 @@ def _grouping_sets(planner, group: exp.Group, items, scope) -> tuple[list[exp.Ex
 
     factors: list[list[list[int]]] = []
     fancy = False
+    if group.args.get("all"):
+        # GROUP BY ALL: every select item without an aggregate or window function
+        for it in items:
+            e = it.this if isinstance(it, exp.Alias) else it
+            if not collect_aggregates([e]) and not e.find(exp.Window):
+                factors.append([[key_index(e)]])
     for g in group.expressions:
         if isinstance(g, (exp.Rollup, exp.Cube)):
             fancy = True
