@@ -8,7 +8,7 @@ is also a subset of JSON's, so quoted strings read the same in both.
 from __future__ import annotations
 
 import re
-from decimal import Decimal
+from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal, InvalidOperation, Overflow
 
 from sochdb.toon.errors import ToonDecodeError
 
@@ -159,6 +159,10 @@ def parse_quoted(text: str, pos: int, line: int | None = None, base: int = 0) ->
     return body, m.end()
 
 
+#: Reads numbers too large for a float exactly (the default context stops at 1e999999).
+_WIDE = Context(Emax=MAX_EMAX, Emin=MIN_EMIN)
+
+
 def number_value(token: str) -> int | float | Decimal:
     """The value of a token that matched :data:`NUMBER_RE`.
 
@@ -170,7 +174,10 @@ def number_value(token: str) -> int | float | Decimal:
         if value == 0:
             return 0.0
         if value in (float("inf"), float("-inf")):
-            return Decimal(token)
+            try:
+                return _WIDE.create_decimal(token)
+            except (InvalidOperation, Overflow):  # an exponent past even Decimal's range
+                return value
         return value
     try:
         return int(token)
