@@ -33,6 +33,8 @@ def test_errors_name_the_line_and_what_was_expected(text: str, line: int, fragme
 def test_number_policy() -> None:
     assert decode("n: 123456789012345678901234567890") == {"n": 123456789012345678901234567890}
     assert decode("n: 1e400") == {"n": Decimal("1e400")}
+    assert decode("n: 1e1000000") == {"n": Decimal("1e1000000")}  # past the default context
+    assert decode("n: -1e01000000000000000000") == {"n": float("-inf")}  # past any Decimal
     assert decode("n: -0.0")["n"] == 0.0
     assert type(decode("n: 2.5e2")["n"]) is float
 
