@@ -952,19 +952,38 @@ def _vector_args(node, args):
     _nargs(node, args, 2)
     a, b = args
     for x in (a, b):
-        if T.kind(x.type) != "list":
+        if T.kind(x.type) not in ("list", "null"):
             raise DataError(f"{node.sql()}: {x.sql} is not a vector (FLOAT[n])")
     return a, b
 
 
-def _as_matrix(v, n: int) -> np.ndarray:
+def _as_matrix(v, n: int, node) -> np.ndarray | None:
+    """The vectors as rows of a float32 matrix; NULL rows become zero rows (their result is
+    masked to NULL by the caller), None for a NULL constant."""
     if isinstance(v, pa.Scalar):
-        vals = v.as_py()
-        return np.asarray(vals, dtype=np.float32)[None, :]
+        if not v.is_valid:
+            return None
+        return np.asarray(v.as_py(), dtype=np.float32)[None, :]
     arr = to_array(v, n)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    valid = None
+    if arr.null_count:
+        valid = arr.is_valid().to_numpy(zero_copy_only=False)
+        arr = arr.filter(pa.array(valid))
+    lengths = pc.list_value_length(arr).to_numpy(zero_copy_only=False) if len(arr) else \
+        np.zeros(0, np.int64)
+    if len(lengths) and (lengths != lengths[0]).any():
+        raise DataError(f"{node.sql()}: vectors of different dimensions "
+                        f"({int(lengths.min())} and {int(lengths.max())}) in one column")
+    dim = int(lengths[0]) if len(lengths) else 0
     flat = pc.list_flatten(arr).to_numpy(zero_copy_only=False).astype(np.float32, copy=False)
-    dim = len(flat) // max(len(arr), 1) if len(arr) else 0
-    return flat.reshape(len(arr), dim) if dim else np.zeros((len(arr), 0), np.float32)
+    m = flat.reshape(len(arr), dim)
+    if valid is None:
+        return m
+    full = np.zeros((len(valid), dim), np.float32)
+    full[valid] = m
+    return full
 
 
 def _vector_fn(kind: str):
@@ -974,7 +993,12 @@ def _vector_fn(kind: str):
         def run(t, ctx):
             n = t.num_rows if t is not None else 1
             va, vb = a.fn(t, ctx), b.fn(t, ctx)
-            ma, mb = _as_matrix(va, n), _as_matrix(vb, n)
+            ma, mb = _as_matrix(va, n, node), _as_matrix(vb, n, node)
+            if ma is None or mb is None or 0 in (ma.shape[1], mb.shape[1]):
+                # a NULL constant, or a column of NULL (or no) vectors: every result is NULL
+                both_const = isinstance(va, pa.Scalar) and isinstance(vb, pa.Scalar)
+                return pa.scalar(None, pa.float64()) if both_const else \
+                    pa.nulls(n, pa.float64())
             if ma.shape[1] != mb.shape[1]:
                 raise DataError(f"{node.sql()}: vectors of dimension {ma.shape[1]} and "
                                 f"{mb.shape[1]} cannot be compared")
