@@ -20,6 +20,7 @@ from sochdb.sql import types as T
 from sochdb.sql.expressions import CExpr, bool_expr, cast_expr
 from sochdb.sql.operators import Filter, IndexLookup, Join, KVScan, Operator, SingleRow, TableScan
 from sochdb.sql.scope import ColumnInfo, Scope
+from sochdb.sql.table_functions import plan_series
 from sochdb.sql_names import suggest
 
 if TYPE_CHECKING:
@@ -137,6 +138,9 @@ def _check_aliases(items: list[Item]) -> None:
 
 def plan_item(planner: "Planner", ref: exp.Expression, outer: Scope | None,
               needed: _Needed) -> Item:
+    if isinstance(ref, exp.Table) and isinstance(ref.this, exp.GenerateSeries):
+        op, qual = plan_series(planner, ref, ref.this, outer)
+        return Item(op, qual, op.columns)
     if isinstance(ref, exp.Table):
         return _plan_table(planner, ref, outer, needed)
     if isinstance(ref, exp.Subquery) and isinstance(ref.this, exp.Table) and \
