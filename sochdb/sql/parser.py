@@ -66,6 +66,8 @@ def _parse_uncached(sql: str) -> list[exp.Expression]:
         return [exp.Commit()]
     if "?" in sql:
         sql = _number_question_marks(sql)
+    if "TRIM" in sql.upper():
+        _check_trim_arguments(sql)
     m = _SAVEPOINT.match(sql)
     if m:  # sqlglot has no node for these; ROLLBACK TO it parses itself
         verb = "SAVEPOINT" if m.group(1).upper() == "SAVEPOINT" else "RELEASE"
@@ -88,6 +90,32 @@ def _parse_uncached(sql: str) -> list[exp.Expression]:
     if _NULLS.search(sql):
         _mark_explicit_nulls(sql, stmts)
     return stmts
+
+
+def _check_trim_arguments(sql: str) -> None:
+    """sqlglot parses LTRIM/RTRIM(s, chars, extra) into a TRIM node and drops the extra
+    argument, so a wrong call would run as a different one: count the arguments first."""
+    try:
+        tokens = DuckDB().tokenize(sql)
+    except TokenError:
+        return
+    for i, t in enumerate(tokens[:-1]):
+        if t.text.upper() not in ("LTRIM", "RTRIM") or tokens[i + 1].token_type != \
+                TokenType.L_PAREN:
+            continue
+        depth, args = 0, 1
+        for u in tokens[i + 1:]:
+            if u.token_type in (TokenType.L_PAREN, TokenType.L_BRACKET):
+                depth += 1
+            elif u.token_type in (TokenType.R_PAREN, TokenType.R_BRACKET):
+                depth -= 1
+                if depth == 0:
+                    break
+            elif u.token_type == TokenType.COMMA and depth == 1:
+                args += 1
+        if args > 2:
+            raise ParseError(f"{t.text.upper()}() takes 1 or 2 arguments (string[, "
+                             f"characters]), got {args} at line {t.line}, column {t.col - len(t.text) + 1}")
 
 
 def _number_question_marks(sql: str) -> str:
