@@ -99,7 +99,9 @@ def compile_in_subquery(c: ExprCompiler, node: exp.In) -> CExpr:
 
 def _row_in(c: ExprCompiler, left: exp.Tuple, query: exp.Expression, node) -> CExpr:
     """(a, b) IN (SELECT x, y ...): a hash join of the outer rows with the distinct rows of
-    the subquery; a row with a NULL part and no match is NULL."""
+    the subquery. A row without a match is NULL only when some subquery row could still
+    match it (every pair of fields equal or NULL on a side), else false (DuckDB, PostgreSQL):
+    ``(NULL, 5) IN (SELECT 1, 2)`` is false, ``(NULL, 2) IN (SELECT 1, 2)`` is NULL."""
     values = [c.compile(x) for x in left.expressions]
     inner = query.this if isinstance(query, exp.Subquery) else query
     sub = _plan(c, inner)
@@ -109,20 +111,21 @@ def _row_in(c: ExprCompiler, left: exp.Tuple, query: exp.Expression, node) -> CE
     if sub.outer_refs:
         raise NotSupportedError("a correlated subquery with a row value IN is not supported")
     types = [T.common_type(v.type, col.type) for v, col in zip(values, sub.op.columns)]
+    # Arrow cannot join on the null type; a column of NULLs joins the same as any type.
+    types = [pa.int8() if pa.types.is_null(typ) else typ for typ in types]
     names = [f"k{i}" for i in range(len(values))]
 
     def fn(t, ctx):
         key = ("rowin", id(sub))
-        right = ctx.cache.get(key)
-        if right is None:
+        cached = ctx.cache.get(key)
+        if cached is None:
             res = sub.op.execute(ctx)
             cols = [T.cast(res.column(i), typ) for i, typ in enumerate(types)]
             right = pa.table(cols, names=names)
             right = right.group_by(names, use_threads=False).aggregate([])
-            has_null = any(col.null_count for col in right.columns)
-            right = ctx.cache[key] = (right.append_column("__hit", pa.array(
-                np.ones(right.num_rows, dtype=bool))), has_null)
-        right, has_null = right
+            cached = ctx.cache[key] = (right.append_column("__hit", pa.array(
+                np.ones(right.num_rows, dtype=bool))), _by_null_pattern(right, names))
+        right, partial = cached
         n = t.num_rows if t is not None else 1
         cols = [T.cast(to_array(materialize(v.fn(t, ctx), n, v.type), n), typ)
                 for v, typ in zip(values, types)]
@@ -131,12 +134,46 @@ def _row_in(c: ExprCompiler, left: exp.Tuple, query: exp.Expression, node) -> CE
         hit = np.zeros(n, dtype=bool)
         idx = joined.column("__i").to_numpy()
         hit[idx] = pc.fill_null(joined.column("__hit"), False).to_numpy(zero_copy_only=False)
-        any_null = np.zeros(n, dtype=bool)
-        for col in cols:
-            any_null |= col.is_null().to_numpy(zero_copy_only=False)
-        out = pa.array(hit, mask=(~hit) & (any_null | has_null))
-        return out
+        maybe = _partial_matches(left_t.filter(pa.array(~hit)), names, partial, n)
+        return pa.array(hit, mask=maybe & ~hit)
     return CExpr(fn, BOOL, False, node)
+
+
+def _null_bits(table: pa.Table, names: list[str]) -> np.ndarray:
+    """Per row, a bit mask of the fields that are NULL."""
+    bits = np.zeros(table.num_rows, dtype=np.int64)
+    for i, name in enumerate(names):
+        bits |= table.column(name).is_null().to_numpy(zero_copy_only=False).astype(np.int64) << i
+    return bits
+
+
+def _by_null_pattern(right: pa.Table, names: list[str]) -> dict[int, pa.Table]:
+    """The distinct subquery rows grouped by which of their fields are NULL."""
+    bits = _null_bits(right, names)
+    return {int(q): right.filter(pa.array(bits == q)).select(names) for q in np.unique(bits)}
+
+
+def _partial_matches(left: pa.Table, names: list[str], partial: dict[int, pa.Table],
+                     n: int) -> np.ndarray:
+    """Which unmatched outer rows some subquery row could match once NULLs are involved:
+    for each pair of NULL patterns, a join on the fields NULL on neither side."""
+    maybe = np.zeros(n, dtype=bool)
+    if left.num_rows == 0:
+        return maybe
+    bits = _null_bits(left, names)
+    for p in np.unique(bits):
+        rows = left.filter(pa.array(bits == p))
+        for q, right in partial.items():
+            if not p and not q:
+                continue  # no NULL on either side: only exact matches, already found
+            keys = [name for i, name in enumerate(names) if not (int(p) | q) >> i & 1]
+            if not keys:
+                maybe[rows.column("__i").to_numpy()] = True  # right is never empty here
+                continue
+            on = right.select(keys).group_by(keys, use_threads=False).aggregate([])
+            found = rows.select(keys + ["__i"]).join(on, keys=keys, join_type="left semi")
+            maybe[found.column("__i").to_numpy()] = True
+    return maybe
 
 
 def compile_quantified(c: ExprCompiler, left: exp.Expression, query: exp.Expression, op: str,
