@@ -369,20 +369,16 @@ def _plan_greedy(planner: "Planner", items: list[Item], conjuncts: list[exp.Expr
     used: set[int] = set()
     equi = [_equi_sides(c, items) for c, _ in multi]
     while len(joined) < len(items):
+        # the first table (in FROM order) an unused equality connects to the joined ones
         nxt = None
-        for j in range(len(items)):
-            if j in joined:
+        for k, sides in enumerate(equi):
+            if k in used or not sides:
                 continue
-            for k, (c, r) in enumerate(multi):
-                if k in used:
-                    continue
-                sides = equi[k]
-                if sides and ((sides[0] <= joined and sides[1] == {j}) or
-                              (sides[1] <= joined and sides[0] == {j})):
-                    nxt = j
-                    break
-            if nxt is not None:
-                break
+            for a, b in (sides, sides[::-1]):
+                if len(b) == 1 and a <= joined:
+                    j = next(iter(b))
+                    if j not in joined and (nxt is None or j < nxt):
+                        nxt = j
         if nxt is None:
             nxt = min(j for j in range(len(items)) if j not in joined)
         lkeys, rkeys, residual = [], [], []
