@@ -15,7 +15,7 @@ from typing import Any
 import pyarrow as pa
 from sqlglot import exp
 
-from sochdb.errors import BindError, NotSupportedError, ProgrammingError
+from sochdb.errors import BindError, NotSupportedError, ParseError, ProgrammingError
 from sochdb.sql import types as T
 from sochdb.sql.context import Settings
 from sochdb.sql.expressions import CExpr, ExprCompiler, cast_expr, const_expr, unify
@@ -191,7 +191,7 @@ class Planner:
             comp = self.compiler(scope, "ORDER BY")
             keys = []
             setop = isinstance(node, (exp.Union, exp.Intersect, exp.Except))
-            for o in order.expressions:
+            for o in order_all(order.expressions, len(op.columns)):
                 target = o.this
                 pos = None
                 if setop and isinstance(target, exp.Column):
@@ -281,7 +281,7 @@ class Planner:
 
         items = self._expand_stars(node.expressions, scope)
         order = node.args.get("order")
-        order_items = list(order.expressions) if order is not None else []
+        order_items = order_all(order.expressions, len(items)) if order is not None else []
         having = node.args.get("having")
         if isinstance(having, exp.Having):
             having = having.this
@@ -442,6 +442,24 @@ class Planner:
             raise
 
 
+def order_all(order_items: list[exp.Ordered], width: int) -> list[exp.Ordered]:
+    """``ORDER BY ALL [DESC]`` (DuckDB) as ``ORDER BY 1, 2, ..., width`` with the same
+    direction and NULLS placement; other ORDER BY lists are returned unchanged."""
+    if not any(isinstance(o.this, exp.Var) and o.this.name.upper() == "ALL"
+               for o in order_items):
+        return list(order_items)
+    if len(order_items) > 1:
+        raise ParseError("ORDER BY ALL cannot be combined with other ORDER BY items")
+    (o,) = order_items
+    out = []
+    for pos in range(1, width + 1):
+        item = exp.Ordered(this=exp.Literal.number(pos), desc=o.args.get("desc"),
+                           nulls_first=o.args.get("nulls_first"))
+        item.meta.update(o.meta)  # keeps whether NULLS FIRST/LAST was written
+        out.append(item)
+    return out
+
+
 def substitute_alias(tree: exp.Expression, name: str, value: exp.Expression) -> exp.Expression:
     """A copy of ``tree`` with unqualified column ``name`` replaced by ``value``."""
     def swap(n: exp.Expression) -> exp.Expression:
@@ -464,4 +482,4 @@ def constant(value: Any) -> CExpr:
     return const_expr(value)
 
 
-__all__ = ["Planner", "SubPlan", "output_name", "SingleRow", "Filter"]
+__all__ = ["Planner", "SubPlan", "output_name", "order_all", "SingleRow", "Filter"]
