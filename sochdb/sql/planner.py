@@ -273,6 +273,7 @@ class Planner:
     def plan_select(self, node: exp.Select, outer: Scope | None) -> Operator:
         from sochdb.sql.from_clause import plan_from
         from sochdb.sql.grouping import has_aggregates, plan_grouping
+        from sochdb.sql.table_functions import plan_unnest, select_unnests
         from sochdb.sql.windows import has_windows, plan_qualify, plan_windows
 
         where = node.args.get("where")
@@ -289,12 +290,19 @@ class Planner:
         qualify = node.args.get("qualify")
         # Aggregates and windows are also collected from QUALIFY (filtered after windows).
         later = order_items + ([qualify.this] if qualify is not None else [])
+        unnests = select_unnests(items)
+        if unnests and (node.args.get("group") is not None or has_windows(items, later) or
+                        has_aggregates(items, having, later)):
+            raise NotSupportedError("unnest() together with GROUP BY, aggregates or window "
+                                    "functions is not supported")
         if node.args.get("group") is not None or has_aggregates(items, having, later):
             op, comp = plan_grouping(self, node, op, scope, items, having, later)
         else:
             if having is not None:
                 raise ProgrammingError("HAVING needs GROUP BY or an aggregate")
             comp = self.compiler(scope, "SELECT")
+        if unnests:
+            op, comp = plan_unnest(self, op, comp, unnests)
         if has_windows(items, later):
             op, comp = plan_windows(self, op, comp, items, later)
         if qualify is not None:

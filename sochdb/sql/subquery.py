@@ -34,6 +34,10 @@ def _bindings(sub, t: pa.Table, ctx) -> tuple[list[dict[str, Any]], np.ndarray]:
     cols = [t.column(f) for f in local]
     if n == 1:
         return [{**fixed, **{f: c[0] for f, c in zip(local, cols)}}], np.zeros(1, np.int64)
+    if any(pa.types.is_nested(c.type) for c in cols):
+        # Arrow cannot group by a list or struct: every row is its own combination.
+        return ([{**fixed, **{f: c[i] for f, c in zip(local, cols)}} for i in range(n)],
+                np.arange(n, dtype=np.int64))
     keyed = pa.table(cols + [pa.array(np.arange(n, dtype=np.int64))], names=local + ["__i"])
     g = keyed.group_by(local, use_threads=False).aggregate([("__i", "list")])
     rows = g.column("__i_list")

@@ -1,8 +1,10 @@
-"""Table functions in FROM: ``range(...)`` and ``generate_series(...)`` (DuckDB semantics).
+"""Set-returning functions: ``range(...)`` / ``generate_series(...)`` in FROM and
+``unnest(list)`` in the select list (DuckDB semantics).
 
-Planning turns sqlglot's ``exp.GenerateSeries`` into a ``SeriesScan`` operator whose
-arguments are constant expressions evaluated once per execution; rows are built with numpy.
-Imports sqlglot, numpy, pyarrow and the sql layer's expressions, scope and operators.
+``exp.GenerateSeries`` becomes a ``SeriesScan`` whose arguments are evaluated once per
+execution, built with numpy; ``unnest`` becomes an ``Unnest`` operator that repeats each input
+row once per list element. Imports sqlglot, numpy, pyarrow and the sql layer's expressions,
+scope and operators.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from sqlglot import exp
 
 from sochdb.errors import BindError, DataError, NotSupportedError, ResourceLimitError
 from sochdb.sql import types as T
-from sochdb.sql.expressions import CExpr, to_array
+from sochdb.sql.expressions import CExpr, ExprCompiler, materialize, to_array
 from sochdb.sql.operators.base import Operator, SingleRow
 from sochdb.sql.scope import ColumnInfo, Scope
 
@@ -149,4 +151,95 @@ def _as_int64(a: CExpr) -> CExpr:
     return CExpr(fn, _INT, const=a.const, sql=a.sql)
 
 
-__all__ = ["SeriesScan", "plan_series", "MAX_ROWS"]
+class Unnest(Operator):
+    """Each input row once per element of a list expression, the element in a new column
+    (a NULL or empty list gives no rows)."""
+
+    def __init__(self, child: Operator, expr: CExpr, column: ColumnInfo) -> None:
+        self.child = child
+        self.children = (child,)
+        self.expr = expr
+        self.columns = child.columns + [column]
+
+    def execute(self, ctx: "ExecContext") -> pa.Table:
+        t = self.child.execute(ctx)
+        n = t.num_rows
+        lists = to_array(materialize(self.expr.fn(t, ctx), n, self.expr.type), n)
+        elements = pc.list_flatten(lists)
+        field = self.columns[-1].field
+        if t.num_columns == 0:  # FROM-less: taking rows of a column-less table loses them
+            out = pa.table([elements], names=[field])
+        else:
+            out = t.take(pc.list_parent_indices(lists)).append_column(field, elements)
+        if ctx.memory_limit is not None:
+            ctx.check_memory(out.nbytes, f"unnest() of {out.num_rows:,} rows")
+        return out
+
+    def describe(self) -> str:
+        return f"Unnest {self.expr.sql}"
+
+
+def select_unnests(items: list[exp.Expression]) -> list[exp.Explode]:
+    """The ``unnest(...)`` calls of a select list, outside subqueries."""
+    out: list[exp.Explode] = []
+    stack = list(items)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, exp.Explode):
+            out.append(node)
+        stack.extend(c for c in node.iter_expressions()
+                     if not isinstance(c, (exp.Select, exp.Subquery, exp.Union)))
+    return out
+
+
+def plan_unnest(planner: "Planner", op: Operator, comp: ExprCompiler,
+                calls: list[exp.Explode]) -> tuple[Operator, ExprCompiler]:
+    """An Unnest over ``op`` and a compiler that reads the element for each call."""
+    if any(c.this.find(exp.Explode) is not None for c in calls):
+        raise NotSupportedError("nested unnest() calls are not supported")
+    first = calls[0]
+    if any(c != first for c in calls[1:]):
+        raise NotSupportedError("several different unnest() calls in one select list are "
+                                "not supported")
+    if isinstance(first.this, exp.Array) and first.this.expressions:
+        arg = _list_of(comp, first.this)
+    else:
+        arg = comp.compile(first.this)
+    kind = T.kind(arg.type)
+    if kind not in ("list", "null"):
+        raise BindError(f"unnest() takes a list, not {T.sql_type_name(arg.type)}")
+    elem_type = arg.type.value_type if kind == "list" else pa.null()
+    if kind == "null":
+        arg = CExpr(lambda t, c: pa.scalar(None, pa.list_(pa.null())),
+                    pa.list_(pa.null()), True, arg.sql)
+    col = ColumnInfo(first.sql(dialect="duckdb"), None, planner.fresh(), elem_type)
+    unnest = Unnest(op, arg, col)
+    read = CExpr(lambda t, c, f=col.field: t.column(f), elem_type, False, col.name)
+    replacements = dict(comp.replacements)
+    replacements.update({c: read for c in calls})
+    return unnest, planner.compiler(comp.scope, "SELECT", replacements)
+
+
+def _list_of(comp: ExprCompiler, node: exp.Array) -> CExpr:
+    """A list literal as a per-row LIST of its unified elements. (Compiled on its own, a
+    bracket literal is a float vector; unnest of ``[1, 2]`` gives integers, as in DuckDB.)"""
+    elems = [comp.compile(e) for e in node.expressions]
+    typ = elems[0].type
+    for e in elems[1:]:
+        typ = T.common_type(typ, e.type)
+    if pa.types.is_null(typ):
+        typ = pa.int32()
+    k = len(elems)
+
+    def fn(t, ctx):
+        n = t.num_rows if t is not None else 1
+        parts = [T.cast(to_array(materialize(e.fn(t, ctx), n, e.type), n), typ) for e in elems]
+        # Row-major order: row i holds element j at position i * k + j.
+        order = np.arange(n * k, dtype=np.int64).reshape(k, n).T.ravel()
+        values = pa.concat_arrays(parts).take(pa.array(order))
+        offsets = pa.array(np.arange(0, n * k + 1, k, dtype=np.int32))
+        return pa.ListArray.from_arrays(offsets, values)
+    return CExpr(fn, pa.list_(typ), False, node)
+
+
+__all__ = ["SeriesScan", "plan_series", "MAX_ROWS", "Unnest", "plan_unnest", "select_unnests"]
