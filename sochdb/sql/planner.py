@@ -271,7 +271,6 @@ class Planner:
     # -- SELECT --------------------------------------------------------------------------
 
     def plan_select(self, node: exp.Select, outer: Scope | None) -> Operator:
-        from sochdb.sql.from_clause import plan_from
         from sochdb.sql.grouping import has_aggregates, plan_grouping
         from sochdb.sql.table_functions import plan_unnest, select_unnests
         from sochdb.sql.windows import has_windows, plan_qualify, plan_windows

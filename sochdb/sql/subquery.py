@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlglot import exp
 
-from sochdb.errors import ProgrammingError
+from sochdb.errors import NotSupportedError, ProgrammingError
 from sochdb.sql import types as T
 from sochdb.sql.expressions import BOOL, CExpr, ExprCompiler, materialize, to_array
 

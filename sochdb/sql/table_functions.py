@@ -40,7 +40,7 @@ class SeriesScan(Operator):
                  temporal: bool) -> None:
         self.columns = [column]
         self.name = name
-        self.args = args  # start, stop, step (None step: 1 or one day)
+        self.args = args  # start, stop, step (None: a step of 1)
         self.inclusive = inclusive
         self.temporal = temporal
 
