@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -145,6 +146,12 @@ def sort_indices(t: pa.Table, keys: list[SortKey], ctx, limit: int | None = None
     arrays, names, sort_keys = [], [], []
     for i, k in enumerate(keys):
         v = materialize(k.expr.fn(t, ctx), n, k.expr.type)
+        if limit is not None and len(keys) == 1 and n >= PARALLEL_TOPK_ROWS and \
+                limit < n // 64 and not v.null_count and (
+                    pa.types.is_integer(v.type) or pa.types.is_floating(v.type)):
+            top = _parallel_top_k(v, limit, k.descending)
+            if top is not None:
+                return top
         if isinstance(v, pa.ChunkedArray):
             v = v.combine_chunks()
         if pa.types.is_dictionary(v.type):
@@ -165,6 +172,45 @@ def sort_indices(t: pa.Table, keys: list[SortKey], ctx, limit: int | None = None
         order = pc.sort_indices(sub, sort_keys=sort_keys + [("__pos", "ascending")])
         return top.take(order)
     return pc.sort_indices(table, sort_keys=sort_keys)
+
+
+#: A top-k over at least this many rows picks candidates chunk by chunk on every core.
+PARALLEL_TOPK_ROWS = 1 << 21
+
+
+def _parallel_top_k(values, k: int, descending: bool) -> pa.Array | None:
+    """Positions of the ``k`` first rows of a NULL-free numeric column in sort order: each
+    chunk's own top ``k`` (numpy argpartition, which releases the GIL) on a thread pool, then
+    a stable sort of the candidates, so ties keep row order as in the single-thread path.
+    None when a float column holds NaN (Arrow's sort places NaN; this path does not)."""
+    from concurrent.futures import ThreadPoolExecutor
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    starts = np.cumsum([0] + [len(c) for c in chunks[:-1]])
+
+    def top(i: int) -> tuple[np.ndarray, np.ndarray] | None:
+        x = chunks[i].to_numpy(zero_copy_only=False)
+        if x.dtype.kind == "f" and np.isnan(x).any():
+            return None
+        if len(x) <= k:
+            idx = np.arange(len(x))
+        elif descending:
+            idx = np.argpartition(x, len(x) - k)[len(x) - k:]
+        else:
+            idx = np.argpartition(x, k - 1)[:k]
+        return idx + starts[i], x[idx]
+
+    with ThreadPoolExecutor(min(4, os.cpu_count() or 1)) as pool:
+        parts = list(pool.map(top, range(len(chunks))))
+    if any(p is None for p in parts):
+        return None
+    cand = np.concatenate([p[0] for p in parts])
+    vals = np.concatenate([p[1] for p in parts])
+    by_row = np.argsort(cand, kind="stable")  # row order first: ties then keep it below
+    cand, vals = cand[by_row], vals[by_row]
+    if descending:  # reversed order without overflow: ~x for integers
+        vals = -vals if vals.dtype.kind == "f" else ~vals
+    order = np.argsort(vals, kind="stable")[:k]
+    return pa.array(cand[order])
 
 
 class Limit(Operator):
