@@ -89,7 +89,22 @@ def _parse_uncached(sql: str) -> list[exp.Expression]:
             raise ParseError(f"unsupported or malformed statement: {s.sql()[:80]!r}")
     if _NULLS.search(sql):
         _mark_explicit_nulls(sql, stmts)
+    if "USING" in sql.upper():
+        _check_using_qualifiers(sql, stmts)
     return stmts
+
+
+_USING_LIST = re.compile(r"\bUSING\s*\(([^()]*)\)", re.IGNORECASE)
+
+
+def _check_using_qualifiers(sql: str, stmts: list[exp.Expression]) -> None:
+    """sqlglot drops the table of ``JOIN t2 USING (t1.a)``; DuckDB rejects the qualifier."""
+    if not any(j.args.get("using") for s in stmts for j in s.find_all(exp.Join)):
+        return
+    for m in _USING_LIST.finditer(sql):
+        if "." in re.sub(r'"[^"]*"', "", m.group(1)):
+            raise ParseError(f"syntax error at or near '.': a USING column takes no table "
+                             f"qualifier: USING ({m.group(1).strip()})")
 
 
 def _check_trim_arguments(sql: str) -> None:
