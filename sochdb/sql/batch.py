@@ -7,6 +7,7 @@ constraint checks once, not once per row. Other statements run once per paramete
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Sequence
 
 import pyarrow as pa
@@ -64,11 +65,14 @@ def _columnar_insert(session: "Session", stmt: exp.Expression, rows: list, state
     if width != len(cols):
         raise ProgrammingError(f"INSERT INTO {tdef.name} has {len(cols)} target columns but "
                                f"{width} placeholders")
-    for r in rows:
-        if len(r) != width:
-            raise ProgrammingError(f"a parameter set has {len(r)} values; the statement "
-                                   f"needs {width}")
-    columns = list(zip(*rows))
+    if not set(map(type, rows)) <= {tuple, list}:
+        return None  # dicts or other sequences: the general path binds (and reports) them
+    bad = set(map(len, rows)) - {width}
+    if bad:
+        raise ProgrammingError(f"a parameter set has {min(bad)} values; the statement "
+                               f"needs {width}")
+    # one C-level pass per column (zip(*rows) steps a million iterators at once: 10x slower)
+    columns = [list(map(itemgetter(j), rows)) for j in range(width)]
     arrays = []
     for c, vals in zip(cols, columns):
         try:
