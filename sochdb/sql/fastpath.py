@@ -28,10 +28,13 @@ _IDENT = r'(?:[A-Za-z_][A-Za-z0-9_]*|"[^"]+")'
 _HEAD = re.compile(
     rf"^\s*INSERT\s+INTO\s+({_IDENT})\s*(\(\s*{_IDENT}(?:\s*,\s*{_IDENT})*\s*\))?\s*VALUES\s*\(",
     re.IGNORECASE)
-_TOKEN = re.compile(
-    r"\s*(?:('(?:[^']|'')*')|(-?\d+\.\d*(?:[eE][+-]?\d+)?|-?\.\d+(?:[eE][+-]?\d+)?|"
-    r"-?\d+[eE][+-]?\d+)|(-?\d+)|(NULL|TRUE|FALSE)|(,)|(\)))", re.IGNORECASE)
-_TAIL = re.compile(r"\s*;?\s*$")
+_VALUE = (r"(?:'(?:[^']|'')*'|-?\d+\.\d*(?:[eE][+-]?\d+)?|-?\.\d+(?:[eE][+-]?\d+)?|"
+          r"-?\d+[eE][+-]?\d+|-?\d+|NULL|TRUE|FALSE)")
+# The whole value list is checked with one match, then its items read with one findall.
+_BODY = re.compile(rf"\s*{_VALUE}(?:\s*,\s*{_VALUE})*\s*\)\s*;?\s*$", re.IGNORECASE)
+_ITEM = re.compile(
+    r"('(?:[^']|'')*')|(-?\d+\.\d*(?:[eE][+-]?\d+)?|-?\.\d+(?:[eE][+-]?\d+)?|"
+    r"-?\d+[eE][+-]?\d+)|(-?\d+)|(NULL|TRUE|FALSE)", re.IGNORECASE)
 _MISS = object()
 
 
@@ -40,43 +43,27 @@ def parse_insert(sql: str) -> tuple[str, list[str] | None, list[Any]] | None:
     m = _HEAD.match(sql)
     if m is None:
         return None
+    pos = m.end()
+    if _BODY.match(sql, pos) is None:
+        return None
     table = _unquote(m.group(1))
     cols = None
     if m.group(2):
         cols = [_unquote(c.strip()) for c in m.group(2)[1:-1].split(",")]
-    pos = m.end()
     values: list[Any] = []
-    expect_value = True
-    while True:
-        t = _TOKEN.match(sql, pos)
-        if t is None:
-            return None
-        pos = t.end()
-        s, f, i, word, comma, close = t.groups()
-        if expect_value:
-            if s is not None:
-                values.append(s[1:-1].replace("''", "'"))
-            elif i is not None:
-                v = int(i)
-                if not -2**63 <= v < 2**63:
-                    return None
-                values.append(v)
-            elif f is not None:
-                values.append(float(f))
-            elif word is not None:
-                w = word.upper()
-                values.append(None if w == "NULL" else w == "TRUE")
-            else:
+    for s, f, i, word in _ITEM.findall(sql, pos):
+        if s:
+            values.append(s[1:-1].replace("''", "'"))
+        elif i:
+            v = int(i)
+            if not -2**63 <= v < 2**63:
                 return None
-            expect_value = False
-        elif comma is not None:
-            expect_value = True
-        elif close is not None:
-            break
+            values.append(v)
+        elif f:
+            values.append(float(f))
         else:
-            return None
-    if not _TAIL.match(sql, pos):
-        return None
+            w = word.upper()
+            values.append(None if w == "NULL" else w == "TRUE")
     return table, cols, values
 
 
