@@ -70,9 +70,10 @@ class _Needed:
                 else:
                     self.all = True
                 continue
-            if col.table:
+            if col.table:  # t.a needs a of t only
                 self.qualified.add((col.table.lower(), col.name.lower()))
-            self.names.add(col.name.lower())
+            else:
+                self.names.add(col.name.lower())
         for star in node.find_all(exp.Star):
             if not isinstance(star.parent, (exp.Column, exp.Count)) and not (
                     isinstance(star.parent, exp.Anonymous)):
