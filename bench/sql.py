@@ -22,6 +22,7 @@ import statistics
 import sys
 import tempfile
 import time
+from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -101,22 +102,10 @@ class Soch:
         self.db.close()
 
 
-class Duck:
-    name = "duckdb"
+class _Connection:
+    """The statement loops of a DB-API style connection ``self.c`` (DuckDB and sqlite3)."""
 
-    def __init__(self, path):
-        self.c = duckdb.connect(path + ".duckdb")
-
-    def setup(self, users, orders):
-        self.c.execute(USERS)
-        self.c.execute(ORDERS)
-        import pyarrow as pa
-        u = pa.table(list(zip(*users)), names=["id", "name", "email", "age"])
-        self.c.execute("INSERT INTO users SELECT * FROM u")
-        t = time.perf_counter()
-        o = pa.table(list(zip(*orders)), names=["id", "user_id", "product", "amount"])
-        self.c.execute("INSERT INTO orders SELECT * FROM o")
-        return time.perf_counter() - t
+    c: Any
 
     def literal_inserts(self, n):
         self.c.execute("CREATE TABLE lit (id INTEGER PRIMARY KEY, name TEXT, v DOUBLE)")
@@ -139,7 +128,26 @@ class Duck:
         self.c.close()
 
 
-class Lite:
+class Duck(_Connection):
+    name = "duckdb"
+
+    def __init__(self, path):
+        self.c = duckdb.connect(path + ".duckdb")
+
+    def setup(self, users, orders):
+        self.c.execute(USERS)
+        self.c.execute(ORDERS)
+        import pyarrow as pa
+        u = pa.table(list(zip(*users)), names=["id", "name", "email", "age"])
+        self.c.execute("INSERT INTO users SELECT * FROM u")
+        t = time.perf_counter()
+        o = pa.table(list(zip(*orders)), names=["id", "user_id", "product", "amount"])
+        self.c.execute("INSERT INTO orders SELECT * FROM o")
+        return time.perf_counter() - t
+
+
+
+class Lite(_Connection):
     name = "sqlite3"
 
     def __init__(self, path):
@@ -159,25 +167,6 @@ class Lite:
         self.c.execute("COMMIT")
         return time.perf_counter() - t
 
-    def literal_inserts(self, n):
-        self.c.execute("CREATE TABLE lit (id INTEGER PRIMARY KEY, name TEXT, v DOUBLE)")
-        t = time.perf_counter()
-        self.c.execute("BEGIN")
-        for i in range(n):
-            self.c.execute(f"INSERT INTO lit VALUES ({i}, 'name {i}', {i * 0.5})")
-        self.c.execute("COMMIT")
-        return time.perf_counter() - t
-
-    def lookups(self, ids):
-        ex = self.c.execute
-        for i in ids:
-            ex("SELECT * FROM users WHERE id = ?", (i,)).fetchall()
-
-    def query(self, sql):
-        return self.c.execute(sql).fetchall()
-
-    def close(self):
-        self.c.close()
 
 
 def main() -> int:

@@ -132,13 +132,19 @@ def create_collection(engine: Engine, name: str, dimension: int, metric: str = "
     return VectorIndex(engine, idef.name)
 
 
-def open_collection(engine: Engine, name: str) -> VectorIndex:
+def _lookup(engine: Engine, name: str):
+    """The registry and the definition of the vector index ``name`` (NotFoundError if none)."""
     if not isinstance(name, str):
         raise ProgrammingError(f"vector index name must be a string, got {name!r}")
     reg = registry_for(engine)
     d = reg.get(name)
     if d is None:
         raise NotFoundError(f"no vector index named {name!r}; {_listing(reg)}", name=name)
+    return reg, d
+
+
+def open_collection(engine: Engine, name: str) -> VectorIndex:
+    _reg, d = _lookup(engine, name)
     if d.kind != "collection":
         raise ProgrammingError(f"{name!r} is an HNSW index created by SQL CREATE INDEX; query "
                                f"it with SQL (ORDER BY <distance>(column, ?) LIMIT k)")
@@ -147,12 +153,7 @@ def open_collection(engine: Engine, name: str) -> VectorIndex:
 
 def drop_vector_index(engine: Engine, name: str) -> None:
     """Drop a collection (its table too) or an SQL HNSW index, in one commit."""
-    if not isinstance(name, str):
-        raise ProgrammingError(f"vector index name must be a string, got {name!r}")
-    reg = registry_for(engine)
-    d = reg.get(name)
-    if d is None:
-        raise NotFoundError(f"no vector index named {name!r}; {_listing(reg)}", name=name)
+    reg, d = _lookup(engine, name)
     st = engine.begin()
     try:
         tdef = st.catalog.by_id(d.table_id)
