@@ -24,7 +24,7 @@ from sochdb.errors import CorruptionError, DataError, OperationalError, Programm
 from sochdb.vector import hnsw_file
 from sochdb.vector.index import SearchResult
 from sochdb.vector.index import VectorIndex as HnswGraph
-from sochdb.vector.metrics import get_metric
+from sochdb.vector.metrics import RunningTopK, get_metric
 
 if TYPE_CHECKING:
     from sochdb.engine.catalog import TableDef
@@ -388,9 +388,7 @@ class ColumnIndex:
     def exact(self, view: TableView, queries: np.ndarray, k: int,
               allowed: np.ndarray | None = None) -> SearchResult:
         """Exact nearest rows of ``view`` (its snapshot plus the transaction's own writes)."""
-        nq = len(queries)
-        best_d = np.full((nq, 0), np.inf, dtype=np.float32)
-        best_r = np.zeros((nq, 0), dtype=np.int64)
+        top = RunningTopK(len(queries), k)
         dim = self.idef.dimension
         for data, rids in view.scan([self.field], with_rowids=True):
             if allowed is not None:
@@ -403,26 +401,10 @@ class ColumnIndex:
                 r = rids[start:start + _EXACT_CHUNK]
                 if keep is not None:
                     r = r[keep]
-                if not len(r):
-                    continue
-                d = self.metric.pairwise(queries, x)
-                all_d = np.concatenate([best_d, d], axis=1)
-                all_r = np.concatenate([best_r, np.broadcast_to(r, (nq, len(r)))], axis=1)
-                if all_d.shape[1] > k:
-                    part = np.argpartition(all_d, k - 1, axis=1)[:, :k]
-                    all_d = np.take_along_axis(all_d, part, 1)
-                    all_r = np.take_along_axis(all_r, part, 1)
-                best_d, best_r = all_d, all_r
-        order = np.lexsort((best_r, best_d), axis=1) if best_d.size else \
-            np.zeros(best_d.shape, dtype=np.int64)
-        best_d = np.take_along_axis(best_d, order, 1)
-        best_r = np.take_along_axis(best_r, order, 1)
-        counts = np.full(nq, best_d.shape[1], dtype=np.int64)
-        if best_d.shape[1] < k:
-            pad = k - best_d.shape[1]
-            best_d = np.pad(best_d, ((0, 0), (0, pad)), constant_values=np.inf)
-            best_r = np.pad(best_r, ((0, 0), (0, pad)), constant_values=-1)
-        return SearchResult(ids=best_r, distances=best_d, counts=counts)
+                if len(r):
+                    top.add(self.metric.pairwise(queries, x), r)
+        ids, dist, counts = top.result(pad_id=-1)
+        return SearchResult(ids=ids, distances=dist, counts=counts)
 
     def info(self) -> dict[str, Any]:
         g = self.graph

@@ -25,7 +25,7 @@ from usearch.index import Index as _UsearchIndex
 from sochdb.errors import CorruptionError, IntegrityError, OperationalError, ProgrammingError
 from sochdb.vector import hnsw_file
 from sochdb.vector.formats import as_matrix, check_finite
-from sochdb.vector.metrics import Metric, get_metric
+from sochdb.vector.metrics import Metric, RunningTopK, get_metric
 
 __all__ = ["VectorIndex", "SearchResult", "open_index", "clear_index_cache", "DTYPES",
            "DEFAULT_DTYPE", "normalize_dtype"]
@@ -503,27 +503,11 @@ class VectorIndex:
 
     def _exact(self, q: np.ndarray, k: int, slots: np.ndarray) -> SearchResult:
         """Brute force over ``slots`` in chunks, keeping a running top ``k`` per query."""
-        nq = len(q)
-        best_s = np.zeros((nq, 0), dtype=np.int64)
-        best_d = np.zeros((nq, 0), dtype=np.float32)
+        top = RunningTopK(len(q), k)
         for start in range(0, len(slots), _EXACT_CHUNK_ROWS):
             chunk = slots[start:start + _EXACT_CHUNK_ROWS]
-            d = self._metric.pairwise(q, self._slot_vectors(chunk))
-            all_d = np.concatenate([best_d, d], axis=1)
-            all_s = np.concatenate([best_s, np.broadcast_to(chunk, (nq, len(chunk)))], axis=1)
-            if all_d.shape[1] > k:
-                part = np.argpartition(all_d, k - 1, axis=1)[:, :k]
-                all_d = np.take_along_axis(all_d, part, 1)
-                all_s = np.take_along_axis(all_s, part, 1)
-            best_d, best_s = all_d, all_s
-        order = np.lexsort((best_s, best_d), axis=1) if best_d.size else best_d.astype(int)
-        best_d = np.take_along_axis(best_d, order, 1)
-        best_s = np.take_along_axis(best_s, order, 1)
-        counts = np.full(nq, best_d.shape[1], dtype=np.int64)
-        if best_d.shape[1] < k:
-            pad = k - best_d.shape[1]
-            best_d = np.pad(best_d, ((0, 0), (0, pad)), constant_values=np.inf)
-            best_s = np.pad(best_s, ((0, 0), (0, pad)))
+            top.add(self._metric.pairwise(q, self._slot_vectors(chunk)), chunk)
+        best_s, best_d, counts = top.result(pad_id=0)
         return self._finish(best_s, best_d, counts)
 
     def _apply_filter(self, predicate: Callable[[np.ndarray], object],

@@ -20,7 +20,7 @@ import numpy as np
 
 from sochdb.errors import ProgrammingError
 
-__all__ = ["Metric", "METRICS", "get_metric", "metric_names"]
+__all__ = ["Metric", "METRICS", "RunningTopK", "get_metric", "metric_names"]
 
 
 @dataclass(frozen=True)
@@ -126,3 +126,36 @@ def get_metric(name: str) -> Metric:
             f"unknown metric {name!r}; valid metrics: {', '.join(metric_names())}",
             metric=name)
     return METRICS[key]
+
+
+class RunningTopK:
+    """The ``k`` smallest distances per query over candidates seen chunk by chunk, so exact
+    search over many rows never holds a full (queries x rows) matrix. Ties: smaller id first."""
+
+    def __init__(self, n_queries: int, k: int) -> None:
+        self.k = k
+        self.dist = np.zeros((n_queries, 0), dtype=np.float32)
+        self.ids = np.zeros((n_queries, 0), dtype=np.int64)
+
+    def add(self, dist: np.ndarray, ids: np.ndarray) -> None:
+        """Candidates ``ids`` (one row of ids, shared by every query) at distances ``dist``."""
+        d = np.concatenate([self.dist, dist], axis=1)
+        i = np.concatenate([self.ids, np.broadcast_to(ids, (len(d), len(ids)))], axis=1)
+        if d.shape[1] > self.k:
+            part = np.argpartition(d, self.k - 1, axis=1)[:, :self.k]
+            d, i = np.take_along_axis(d, part, 1), np.take_along_axis(i, part, 1)
+        self.dist, self.ids = d, i
+
+    def result(self, pad_id: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(ids, distances, counts), best first; rows shorter than ``k`` are padded with
+        ``pad_id`` and infinity, ``counts`` says how many are real."""
+        d, i = self.dist, self.ids
+        if d.size:
+            order = np.lexsort((i, d), axis=1)
+            d, i = np.take_along_axis(d, order, 1), np.take_along_axis(i, order, 1)
+        counts = np.full(len(d), d.shape[1], dtype=np.int64)
+        pad = self.k - d.shape[1]
+        if pad > 0:
+            d = np.pad(d, ((0, 0), (0, pad)), constant_values=np.inf)
+            i = np.pad(i, ((0, 0), (0, pad)), constant_values=pad_id)
+        return i, d, counts
