@@ -32,7 +32,7 @@ class Manifest:
     def to_bytes(self) -> bytes:
         body = json.dumps({"format": FORMAT_VERSION, **vars(self)}, separators=(",", ":"),
                           sort_keys=True).encode()
-        return body + b"\n" + f"{zlib.crc32(body):08x}".encode() + b"\n"
+        return signed(body)
 
     @classmethod
     def from_bytes(cls, data: bytes, path: str) -> "Manifest":
@@ -58,6 +58,11 @@ class Manifest:
 
 _INTS = ("checkpoint_lsn", "next_rowid", "next_segment", "wal_seq")
 _REF_KEYS = {"name": str, "size": int, "crc": int, "rows": int}
+
+
+def signed(body: bytes) -> bytes:
+    """``body`` with its CRC32 line appended: the form ``from_bytes`` checks."""
+    return body + b"\n" + f"{zlib.crc32(body):08x}".encode() + b"\n"
 
 
 def _shape_problem(d: dict) -> str | None:

@@ -175,10 +175,8 @@ def test_recovery_of_checksummed_garbage_records(tmp_path, template, tag, body, 
 def test_manifest_parser_on_arbitrary_bytes(data):
     with pytest.raises(CorruptionError):
         manifest_io.Manifest.from_bytes(data + b"\nnot-a-crc\n", "MANIFEST")
-    body = data.rstrip(b"\n")
-    signed = body + b"\n" + f"{zlib.crc32(body):08x}".encode() + b"\n"
     try:
-        manifest_io.Manifest.from_bytes(signed, "MANIFEST")
+        manifest_io.Manifest.from_bytes(manifest_io.signed(data.rstrip(b"\n")), "MANIFEST")
     except CorruptionError:
         pass
 
@@ -189,8 +187,7 @@ def test_manifest_parser_on_arbitrary_bytes(data):
                        st.one_of(st.integers(-2, 2), st.text(max_size=3), st.none(),
                                  st.lists(st.integers(), max_size=2), st.just({"1": 5}))))
 def test_manifest_with_valid_checksum_and_odd_fields(tmp_path, fields):
-    body = json.dumps({"format": 1, **fields}).encode()
-    data = body + b"\n" + f"{zlib.crc32(body):08x}".encode() + b"\n"
+    data = manifest_io.signed(json.dumps({"format": 1, **fields}).encode())
     path = tempfile.mkdtemp(dir=tmp_path)
     with open(os.path.join(path, "MANIFEST"), "wb") as f:
         f.write(data)
