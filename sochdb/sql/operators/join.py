@@ -81,7 +81,9 @@ class Join(Operator):
             matched[li] = True
             rows = np.nonzero(matched if kind == "semi" else ~matched)[0]
             return _take(lt, pa.array(rows))
-        if kind in ("left", "full") and not (pairs.strict and len(li) == lt.num_rows):
+        # every left row once, in order: the left side of the output is the left table
+        whole_left = pairs.strict and len(li) == lt.num_rows
+        if kind in ("left", "full") and not whole_left:
             seen = np.zeros(lt.num_rows, dtype=bool)
             seen[li] = True
             missing = np.nonzero(~seen)[0]
@@ -102,8 +104,8 @@ class Join(Operator):
             lk = np.where(li < 0, lt.num_rows, li)
             order = np.lexsort((ri, lk))
             li, ri = li[order], ri[order]
-        if pairs.strict and len(li) == lt.num_rows and (not len(li) or li.min() >= 0):
-            left_part = lt  # every left row once, in order
+        if whole_left and len(li) == lt.num_rows:  # no unmatched right rows were added
+            left_part = lt
         else:
             left_part = _take(lt, pa.array(li, mask=li < 0))
         right_part = _take(rt, pa.array(ri, mask=ri < 0))
