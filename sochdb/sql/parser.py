@@ -64,10 +64,8 @@ def _parse_uncached(sql: str) -> list[exp.Expression]:
                             analyze=bool(m.group(1)))]
     if _END.match(sql):
         return [exp.Commit()]
-    if "?" in sql:
-        sql = _number_question_marks(sql)
-    if "TRIM" in sql.upper():
-        _check_trim_arguments(sql)
+    if "?" in sql or "TRIM" in sql.upper():
+        sql = _prepare_tokens(sql)
     m = _SAVEPOINT.match(sql)
     if m:  # sqlglot has no node for these; ROLLBACK TO it parses itself
         verb = "SAVEPOINT" if m.group(1).upper() == "SAVEPOINT" else "RELEASE"
@@ -107,13 +105,21 @@ def _check_using_qualifiers(sql: str, stmts: list[exp.Expression]) -> None:
                              f"qualifier: USING ({m.group(1).strip()})")
 
 
-def _check_trim_arguments(sql: str) -> None:
-    """sqlglot parses LTRIM/RTRIM(s, chars, extra) into a TRIM node and drops the extra
-    argument, so a wrong call would run as a different one: count the arguments first."""
+def _prepare_tokens(sql: str) -> str:
+    """What needs the tokens before sqlglot parses: the LTRIM/RTRIM argument count, and
+    numbering ``?`` placeholders. One tokenization serves both; a text that does not
+    tokenize is left for sqlglot to report."""
     try:
         tokens = DuckDB().tokenize(sql)
     except TokenError:
-        return
+        return sql
+    _check_trim_arguments(tokens)
+    return _number_question_marks(sql, tokens)
+
+
+def _check_trim_arguments(tokens: list) -> None:
+    """sqlglot parses LTRIM/RTRIM(s, chars, extra) into a TRIM node and drops the extra
+    argument, so a wrong call would run as a different one: count the arguments first."""
     for i, t in enumerate(tokens[:-1]):
         if t.text.upper() not in ("LTRIM", "RTRIM") or tokens[i + 1].token_type != \
                 TokenType.L_PAREN:
@@ -130,18 +136,15 @@ def _check_trim_arguments(sql: str) -> None:
                 args += 1
         if args > 2:
             raise ParseError(f"{t.text.upper()}() takes 1 or 2 arguments (string[, "
-                             f"characters]), got {args} at line {t.line}, column {t.col - len(t.text) + 1}")
+                             f"characters]), got {args} at line {t.line}, "
+                             f"column {t.col - len(t.text) + 1}")
 
 
-def _number_question_marks(sql: str) -> str:
+def _number_question_marks(sql: str, tokens: list) -> str:
     """``?`` placeholders become ``$1, $2, ...`` in the order they are written, so that
     values bind by their position in the text (the planner compiles WHERE before the select
-    list, and sqlglot's tree order puts LIMIT before WHERE). Texts that also use ``$n`` or
-    that do not tokenize are left alone."""
-    try:
-        tokens = DuckDB().tokenize(sql)
-    except TokenError:
-        return sql
+    list, and sqlglot's tree order puts LIMIT before WHERE). Texts that also use ``$n`` are
+    left alone."""
     marks = [t for t in tokens if t.token_type == TokenType.PLACEHOLDER and t.text == "?"]
     if not marks or any(t.token_type == TokenType.PARAMETER for t in tokens):
         return sql
