@@ -365,6 +365,11 @@ class VectorIndex:
             self._live[slots] = False
             self._count -= int(slots.size)
             self._sorted = None
+            if self._size - self._count > self._count:
+                # More removed nodes than live ones: searches start to lose live neighbours
+                # behind the tombstones, so rebuild (amortized: after as many removals as the
+                # rebuild costs).
+                self.compact()
             return int(slots.size)
 
     def compact(self, threads: int | None = None) -> None:

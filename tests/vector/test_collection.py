@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from sochdb import Database
@@ -206,6 +206,10 @@ _OPS = st.lists(st.one_of(
 
 @settings(max_examples=20, deadline=None)
 @given(ops=_OPS, seed=st.integers(0, 1000))
+@example(ops=[("insert", [0, 1, 2, 3]), ("insert", [0, 1, 7, 2, 11]),
+              ("insert", [0, 4, 6, 8, 9, 10]), ("insert", [0, 1, 2, 3, 4, 5]),
+              ("checkpoint", []), ("insert", [0]), ("insert", [0, 1, 2, 3, 4])],
+         seed=0)  # replacements leave more removed graph nodes than live ones
 def test_graph_stays_in_step_with_the_table(ops, seed):
     """Any mix of inserts (new and replacing ids), deletes and checkpoints: searches give
     the brute-force answer over the live ids, with their latest vectors."""
