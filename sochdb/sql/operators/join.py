@@ -107,8 +107,8 @@ class Join(Operator):
         if whole_left and len(li) == lt.num_rows:  # no unmatched right rows were added
             left_part = lt
         else:
-            left_part = _take(lt, pa.array(li, mask=li < 0))
-        right_part = _take(rt, pa.array(ri, mask=ri < 0))
+            left_part = _take(lt, _indices(li))
+        right_part = _take(rt, _indices(ri))
         out = _combine(left_part, right_part)
         for target, (a, b) in self.coalesce_fields.items():
             i = out.schema.get_field_index(target)
@@ -140,6 +140,13 @@ class Join(Operator):
             rcols.append(vb)
         return equi_pairs(lcols, rcols, left_outer=self.kind == "left" and
                           self.residual is None)
+
+
+def _indices(rows: np.ndarray) -> pa.Array:
+    """Row positions as Arrow take indices; -1 (no matching row) becomes NULL."""
+    if not len(rows) or rows.min() >= 0:
+        return pa.array(rows)
+    return pa.array(rows, mask=rows < 0)
 
 
 def _take(t: pa.Table, idx: pa.Array) -> pa.Table:

@@ -16,7 +16,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 #: A direct-address table is used for integer keys whose range is at most this many slots
-#: (and at most a few slots per key), 8 bytes each.
+#: (4 bytes each) and not much larger than the two inputs together (filling it must cost
+#: less than hashing them).
 MAX_LUT_SLOTS = 1 << 25
 
 
@@ -49,29 +50,31 @@ def lookup(probe: pa.Array, build: pa.Array) -> np.ndarray:
     """For each probe key, the position of the equal key in ``build`` (unique keys), or -1."""
     t = build.type
     if (pa.types.is_signed_integer(t) or t in (pa.uint8(), pa.uint16(), pa.uint32())) and \
-            len(build) > build.null_count:
+            len(build) > build.null_count and len(build) < 2**31:
         lo, hi = (x.as_py() for x in pc.min_max(build).values())
         span = hi - lo + 1
-        if span <= MAX_LUT_SLOTS and span <= 8 * len(build) + 1024:
+        if span <= MAX_LUT_SLOTS and span <= 8 * len(build) + 2 * len(probe) + 1024:
             return _lut_lookup(probe, build, lo, span)
     pos = pc.index_in(probe, value_set=build, skip_nulls=True)
     return pc.fill_null(pos, -1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
 
 
 def _lut_lookup(probe: pa.Array, build: pa.Array, lo: int, span: int) -> np.ndarray:
-    lut = np.full(span + 1, -1, dtype=np.int64)  # the last slot answers out-of-range keys
+    lut = np.full(span + 1, -1, dtype=np.int32)  # the last slot answers out-of-range keys
     if build.null_count:
         valid = np.flatnonzero(build.is_valid().to_numpy(zero_copy_only=False))
         bvals = pc.drop_null(build).to_numpy()
     else:
-        valid = np.arange(len(build), dtype=np.int64)
+        valid = np.arange(len(build), dtype=np.int32)
         bvals = build.to_numpy()
     lut[bvals.astype(np.int64) - lo] = valid
     null_mask = None
     if probe.null_count:
         null_mask = ~_flat(probe).is_valid().to_numpy(zero_copy_only=False)
         probe = pc.fill_null(probe, pa.scalar(lo, probe.type))
-    idx = probe.to_numpy().astype(np.int64) - lo
+    idx = probe.to_numpy().astype(np.int64)
+    if lo:
+        idx -= lo
     out_of_range = (idx < 0) | (idx >= span)
     if out_of_range.any():
         idx[out_of_range] = span
@@ -108,7 +111,7 @@ def equi_pairs(lcols: list, rcols: list, left_outer: bool = False) -> Pairs:
         side = _unique_side(lk, rk)
         if side == "right":
             pos = lookup(lk, rk)
-            if left_outer:
+            if left_outer or pos.min(initial=0) >= 0:  # every left row once, in order
                 return Pairs(np.arange(len(lk), dtype=np.int64), pos, True, True)
             li = np.flatnonzero(pos >= 0)
             return Pairs(li, pos[li], True, True)
