@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,13 +24,18 @@ from sochdb.engine import records, wal
 from sochdb.engine.catalog import Catalog, TableDef, ViewDef
 from sochdb.engine.fileio import DirectoryLock, FileSystem
 from sochdb.engine.segment import SegmentRef, read_segment, write_segment
-from sochdb.engine.table import MAX_LSN, ROWID, RowGroup, TableStore, project
+from sochdb.engine.table import (MAX_LSN, ROW_GROUP_ROWS, ROWID, RowGroup, TableStore,
+                                 project)
 from sochdb.engine.transaction import TxnState
 from sochdb.errors import (ConstraintError, CorruptionError, DatabaseError, OperationalError,
                            ProgrammingError, ReadOnlyError, TransactionConflictError)
 from sochdb.kv.store import MAX_RUNS, RUN_THRESHOLD, KVState, Run, merge_runs
 
 MEMORY = ":memory:"
+#: A commit that inserts at least this many rows into one table writes them as segment files
+#: before its WAL record, which then names those files instead of holding the rows: a bulk
+#: load is written (compressed) once rather than to the WAL and again at the checkpoint.
+BULK_ROWS = 4 * ROW_GROUP_ROWS
 
 
 @dataclass
@@ -152,9 +158,6 @@ class Engine:
         self.kv = KVState(tuple(runs))
         read_only = self.config.read_only
         if not read_only:
-            for name in fs.listdir(self.segment_dir):
-                if name not in referenced:  # written by a checkpoint that never published
-                    fs.remove(os.path.join(self.segment_dir, name))
             for seq, path in wal.list_wal_files(fs, self.wal_dir):
                 if seq < man.wal_seq:
                     fs.remove(path)
@@ -176,6 +179,11 @@ class Engine:
             self.last_lsn = rec.lsn
         if read_only:
             return
+        referenced.update(g.segment.name for store in self.stores.values()
+                          for g in store.groups if g.segment is not None)
+        for name in fs.listdir(self.segment_dir):
+            if name not in referenced:  # written by a checkpoint or load that never published
+                fs.remove(os.path.join(self.segment_dir, name))
         files = wal.list_wal_files(fs, self.wal_dir)
         seq = files[-1][0] if files else man.wal_seq
         if self.config.wal_enabled:
@@ -189,7 +197,7 @@ class Engine:
         return load
 
     def _apply_decoded(self, lsn: int, ops: list[tuple[int, Any]]) -> None:
-        catalog_ops, kv_keys, kv_values, inserts, deletes = [], [], [], [], []
+        catalog_ops, kv_keys, kv_values, inserts, deletes, bulk = [], [], [], [], [], []
         for tag, body in ops:
             if tag == records.TAG_CATALOG:
                 catalog_ops.append(body)
@@ -202,7 +210,19 @@ class Engine:
                 self.next_rowid = max(self.next_rowid, int(rids.max()) + 1)
             elif tag == records.TAG_DELETE:
                 deletes.append(body)
-        self._apply(lsn, catalog_ops, kv_keys, kv_values, inserts, deletes, keep_versions=False)
+            elif tag == records.TAG_SEGMENTS:
+                parts = []
+                for r in body["segments"]:
+                    ref = SegmentRef.from_json(r)
+                    parts.append((ref, r["first_rowid"], self._loader(ref)))
+                    self.next_rowid = max(self.next_rowid, r["first_rowid"] + ref.rows)
+                    # the manifest's counter predates these files: never reuse their names
+                    number = ref.name.rsplit("-", 1)[-1].split(".", 1)[0]
+                    if number.isdigit():
+                        self._next_segment = max(self._next_segment, int(number) + 1)
+                bulk.append((body["table"], parts))
+        self._apply(lsn, catalog_ops, kv_keys, kv_values, inserts, deletes, keep_versions=False,
+                    bulk=bulk)
 
     # -- transactions --------------------------------------------------------------------
 
@@ -249,17 +269,23 @@ class Engine:
                 kv_keys = list(txn.kv_writes)
                 kv_values = list(txn.kv_writes.values())
                 inserts, deletes = self._collect_rows(txn)
+                bulk: list = []
                 if self._wal is not None:
-                    payload = self._encode(catalog_ops, kv_keys, kv_values, inserts, deletes)
+                    if any(d.num_rows >= BULK_ROWS for _, d, _ in inserts):
+                        inserts, bulk = self._write_bulk(inserts)
+                    payload = self._encode(catalog_ops, kv_keys, kv_values, inserts, deletes,
+                                           bulk)
                     self.counters.bytes_written += self._wal.append(lsn, payload)
             except BaseException:
                 self.end(txn, "aborted")
                 raise
             self.active.pop(txn.id, None)
             self._apply(lsn, catalog_ops, kv_keys, kv_values, inserts, deletes,
-                        keep_versions=bool(self.active), kv_dict=txn.kv_writes)
-            if inserts:
-                self.next_rowid = max(self.next_rowid, max(int(r[-1]) for _, _, r in inserts) + 1)
+                        keep_versions=bool(self.active), kv_dict=txn.kv_writes, bulk=bulk)
+            last = [int(r[-1]) for _, _, r in inserts] + \
+                [first + ref.rows - 1 for _, parts in bulk for ref, first, _ in parts]
+            if last:
+                self.next_rowid = max(self.next_rowid, max(last) + 1)
             self.last_lsn = lsn
             self.end(txn, "committed")
             self.counters.transactions_committed += 1
@@ -321,9 +347,50 @@ class Engine:
             inserts.append((tid, data, rids))
         return inserts, deletes
 
+    def _write_bulk(self, inserts):
+        """Write the large inserts as segment files, one per row group, synced before the
+        WAL record that names them; return the other inserts and, per table, the written
+        (segment, first rowid, (rows, rowids)) parts. Files of a commit that then fails are
+        removed by the next checkpoint or open."""
+        small, jobs = [], []
+        for tid, data, rids in inserts:
+            if data.num_rows < BULK_ROWS:
+                small.append((tid, data, rids))
+                continue
+            parts = []
+            for start in range(0, data.num_rows, ROW_GROUP_ROWS):
+                part = data.slice(start, ROW_GROUP_ROWS)
+                prids = rids[start:start + part.num_rows]
+                parts.append((self._segment_name(f"t{tid}"), part, prids))
+            jobs.append((tid, parts))
+        sync = self.config.sync_mode != "off"
+
+        def write(job):
+            name, part, prids = job
+            return write_segment(self.fs, self.segment_dir, name,
+                                 part.append_column(ROWID, pa.array(prids)), sync)
+
+        flat = [p for _, parts in jobs for p in parts]
+        with ThreadPoolExecutor(max_workers=min(len(flat), os.cpu_count() or 1)) as pool:
+            refs = iter(list(pool.map(write, flat)))
+        if sync:
+            self.fs.fsync_dir(self.segment_dir)
+        bulk = []
+        for tid, parts in jobs:
+            out = []
+            for _name, part, prids in parts:
+                ref = next(refs)
+                self.counters.bytes_written += ref.size
+                out.append((ref, int(prids[0]), (part, prids)))
+            bulk.append((tid, out))
+        return small, bulk
+
     @staticmethod
-    def _encode(catalog_ops, kv_keys, kv_values, inserts, deletes) -> bytes:
+    def _encode(catalog_ops, kv_keys, kv_values, inserts, deletes, bulk=()) -> bytes:
         ops = [(records.TAG_CATALOG, records.encode_json(op)) for op in catalog_ops]
+        for tid, parts in bulk:
+            ops.append((records.TAG_SEGMENTS, records.encode_json({"table": tid, "segments": [
+                {**ref.to_json(), "first_rowid": first} for ref, first, _ in parts]})))
         if kv_keys:
             ops.append((records.TAG_KV, records.encode_kv(kv_keys, kv_values)))
         for tid, rids in deletes:
@@ -467,7 +534,7 @@ class Engine:
 
     def _apply(self, lsn: int, catalog_ops: list[dict], kv_keys: list[bytes],
                kv_values: list[bytes | None], inserts, deletes, keep_versions: bool,
-               kv_dict: dict | None = None) -> None:
+               kv_dict: dict | None = None, bulk=()) -> None:
         for op in catalog_ops:
             self._apply_catalog(op)
             if op["op"] in ("table", "drop"):
@@ -488,6 +555,11 @@ class Engine:
             store = self.stores.get(tid)
             if store is not None:
                 store.append(data, rids, lsn)
+                table_lsn[tid] = lsn
+        for tid, parts in bulk:
+            store = self.stores.get(tid)
+            if store is not None:
+                store.append_segments(parts, lsn)
                 table_lsn[tid] = lsn
 
     def _apply_catalog(self, op: dict) -> None:

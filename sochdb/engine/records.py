@@ -2,7 +2,8 @@
 
 A payload is a sequence of ``u8 tag | u64 length | body`` operations. KV writes are packed as
 length arrays plus concatenated blobs (built with C-level joins, no per-key framing in Python);
-table inserts are Arrow IPC streams; deletes are int64 rowid arrays; catalog changes are JSON.
+table inserts are Arrow IPC streams; deletes are int64 rowid arrays; catalog changes are JSON,
+and so are the segment files a bulk load wrote before its commit (see Engine._write_bulk).
 Imports pyarrow, numpy and errors only.
 """
 
@@ -23,6 +24,7 @@ TAG_INSERT = 2
 TAG_DELETE = 3
 TAG_CATALOG = 4
 TAG_VECTOR = 5
+TAG_SEGMENTS = 6  # rows of a bulk load written straight to segment files (JSON refs)
 
 _OP = struct.Struct("<BQ")
 _U32 = struct.Struct("<I")
@@ -122,7 +124,7 @@ def decode_payload(payload: bytes, where: str) -> list[tuple[int, Any]]:
                 out.append((tag, decode_batch(body)))
             elif tag == TAG_DELETE:
                 out.append((tag, decode_rowids(body)))
-            elif tag in (TAG_CATALOG, TAG_VECTOR):
+            elif tag in (TAG_CATALOG, TAG_VECTOR, TAG_SEGMENTS):
                 out.append((tag, json.loads(bytes(body))))
             else:
                 raise ValueError(f"unknown operation tag {tag}")

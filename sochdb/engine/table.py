@@ -362,6 +362,28 @@ class TableStore:
                 for idx in self._indexes.values():
                     idx.add(data, rowids)
 
+    def append_segments(self, parts, lsn: int) -> None:
+        """Attach row groups a bulk load wrote as segments: ``(ref, first_rowid, rows)`` with
+        ``rows`` either ``(data, rowids)`` still in memory or a loader (WAL replay)."""
+        if self.groups:
+            self.groups[-1].sealed = True
+        new = []
+        for ref, first, rows in parts:
+            if callable(rows):
+                grp = RowGroup(None, None, 0, segment=ref, n=ref.rows, first_rowid=first,
+                               loader=rows)
+            else:
+                grp = RowGroup(rows[0], rows[1], lsn, segment=ref)
+            grp.sealed = True
+            new.append(grp)
+        self.groups = [*self.groups, *new]
+        self._firsts = [*self._firsts, *(g.first_rowid for g in new)]
+        if self._indexes:
+            with self._lock:
+                for g in new:
+                    for idx in self._indexes.values():
+                        idx.add(g.data.select(list(idx.columns)), g.rowids[:g.n])
+
     def delete(self, located: list[tuple[RowGroup, np.ndarray, np.ndarray]], lsn: int) -> int:
         count = 0
         for grp, _idx, pos in located:
