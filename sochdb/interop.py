@@ -3,7 +3,9 @@
 ``insert_arrow`` and ``create_table_from`` write through the normal statement path (column
 mapping, casts, constraints, triggers) as one transaction, so a load is atomic and becomes a
 single WAL record. ``register`` makes an Arrow table, record batch reader, dataset or pandas
-DataFrame queryable by name without copying it into storage.
+DataFrame queryable by name without copying it into storage. Arrow encodings of one SQL type
+(dictionary, large and view strings and binaries) become its plain type on the way in, since
+that is the type the query operators work on.
 """
 
 from __future__ import annotations
@@ -63,6 +65,9 @@ def insert_arrow(db: "Database", table: str, data: Any,
                 raise BindError(f"table {tdef.name} has no column {name!r} (the data has "
                                 f"columns {', '.join(t.schema.names)})")
             cols.append(tdef.column(name))
+        if len({c.id for c in cols}) != len(cols):
+            raise ProgrammingError(f"the data for table {tdef.name} names column "
+                                   f"{_duplicate(t.schema.names)!r} more than once")
         full = dml.complete_rows(ctx, tdef, cols, t.rename_columns([c.name for c in cols]))
         return dml.insert_table(ctx, tdef, full)
 
@@ -74,23 +79,73 @@ def create_table_from(db: "Database", name: str, data: Any,
                       txn: "Transaction | None" = None) -> int:
     """Create ``name`` with the schema of ``data`` and load it; return the row count."""
     from sochdb.sql import ddl, dml
+    if not isinstance(name, str) or not name:
+        raise ProgrammingError("create_table_from needs a table name")
     t = to_arrow_table(data)
     if t.num_columns == 0:
         raise ProgrammingError("cannot create a table from data without columns")
+    if "" in t.schema.names:
+        raise ProgrammingError(f"cannot create table {name!r}: the data has a column without "
+                               f"a name")
+    dup = _duplicate(t.schema.names)
+    if dup is not None:
+        raise ProgrammingError(f"cannot create table {name!r}: the data has column {dup!r} "
+                               f"more than once")
+    if name.lower() in db._registry:
+        raise ProgrammingError(f"{name!r} is a registered object; unregister it before "
+                               f"creating a stored table with that name")
+    t = _storable(t)
     session = db._sql
 
     def work(state):
         from sochdb.sql.statement import StmtCtx
         ctx = StmtCtx(state, None, session.settings, session)
-        tdef = ddl.create_table_from_arrow(ctx, name, _storable(t))
-        return dml.insert_table(ctx, tdef, _storable(t))
+        tdef = ddl.create_table_from_arrow(ctx, name, t)
+        return dml.insert_table(ctx, tdef, t)
 
     with session._lock:
         return session._in_txn(txn, work)
 
 
+def _duplicate(names: list[str]) -> str | None:
+    """The first name that repeats (SQL names ignore case), or None."""
+    seen: set[str] = set()
+    for n in names:
+        if n.lower() in seen:
+            return n
+        seen.add(n.lower())
+    return None
+
+
+def plain_type(t: pa.DataType) -> pa.DataType:
+    """The type the operators expect for ``t``: dictionaries decoded, large and view strings
+    and binaries made plain; other types (int8, float32, decimals, zoned timestamps) are
+    SQL types of their own and stay."""
+    if pa.types.is_dictionary(t):
+        return plain_type(t.value_type)
+    if pa.types.is_large_string(t) or pa.types.is_string_view(t):
+        return pa.string()
+    if pa.types.is_large_binary(t) or pa.types.is_binary_view(t):
+        return pa.binary()
+    return t
+
+
+def plain_table(t: pa.Table) -> pa.Table:
+    """``t`` with every column of an alternative encoding cast to its plain type. A column
+    whose chunk holds more than 2 GiB of text cannot use 32-bit offsets and keeps its type."""
+    for i, f in enumerate(t.schema):
+        to = plain_type(f.type)
+        if to != f.type:
+            try:
+                t = t.set_column(i, f.with_type(to), t.column(i).cast(to))
+            except (pa.ArrowInvalid, pa.ArrowCapacityError):
+                pass
+    return t
+
+
 def _storable(t: pa.Table) -> pa.Table:
-    """Arrow types kept as they are, except the ones storage normalizes (null type)."""
+    """Arrow types kept as they are, except the ones storage normalizes: the null type
+    becomes INTEGER and alternative encodings their plain type (``plain_table``)."""
     cols, fields = [], []
     for f, c in zip(t.schema, t.columns):
         if pa.types.is_null(f.type):
@@ -98,7 +153,7 @@ def _storable(t: pa.Table) -> pa.Table:
             f = pa.field(f.name, pa.int32())
         cols.append(c)
         fields.append(f)
-    return pa.table(cols, schema=pa.schema(fields))
+    return plain_table(pa.table(cols, schema=pa.schema(fields)))
 
 
 class Registered:
@@ -112,20 +167,22 @@ class Registered:
     def _schema(self) -> pa.Schema:
         o = self.obj
         if isinstance(o, (pa.Table, pa.RecordBatch, pa.RecordBatchReader)):
-            return o.schema
-        if type(o).__module__.startswith("pandas"):
-            return pa.Schema.from_pandas(o, preserve_index=False)
-        if hasattr(o, "schema"):
-            return o.schema
-        return to_arrow_table(o).schema
+            schema = o.schema
+        elif type(o).__module__.startswith("pandas"):
+            schema = pa.Schema.from_pandas(o, preserve_index=False)
+        elif hasattr(o, "schema"):
+            schema = o.schema
+        else:
+            schema = to_arrow_table(o).schema
+        return pa.schema([f.with_type(plain_type(f.type)) for f in schema])
 
     def table(self) -> pa.Table:
         o = self.obj
         if isinstance(o, pa.RecordBatchReader):
             # A reader can be read once: keep what it produced for later queries.
-            self.obj = o.read_all()
+            self.obj = plain_table(o.read_all())
             return self.obj
-        return to_arrow_table(o, f"registered object {self.name!r}")
+        return plain_table(to_arrow_table(o, f"registered object {self.name!r}"))
 
     def operator(self, planner):
         from sochdb.sql.operators import Materialized
@@ -137,14 +194,20 @@ class Registered:
 def register(db: "Database", name: str, obj: Any) -> None:
     if not isinstance(name, str) or not name:
         raise ProgrammingError("register needs a table name")
-    if db._engine.catalog.get(name) is not None:
-        raise ProgrammingError(f"a stored table named {name!r} exists; pick another name")
+    catalog = db._engine.catalog
+    if catalog.get(name) is not None or catalog.view(name) is not None:
+        what = "table" if catalog.get(name) is not None else "view"
+        raise ProgrammingError(f"a stored {what} named {name!r} exists; pick another name")
     db._registry[name.lower()] = Registered(name, obj)
-    if db._sql_session is not None:
-        db._sql_session._plans.clear()
+    _forget_plans(db)
 
 
 def unregister(db: "Database", name: str) -> None:
     db._registry.pop(name.lower(), None)
-    if db._sql_session is not None:
-        db._sql_session._plans.clear()
+    _forget_plans(db)
+
+
+def _forget_plans(db: "Database") -> None:
+    """Drop cached plans in every session: a plan holds the registered object it read."""
+    for session in list(db._sessions):
+        session._plans.clear()

@@ -160,13 +160,13 @@ def run_aggregate(table: pa.Table, keys: list[str], specs: list[AggSpec]) -> pa.
     if need_groups:
         work = work.append_column("__row", pa.array(np.arange(work.num_rows, dtype=np.int64)))
         native.append(("__row", "list", None))
-    aggs = [(a, f) if o is None else (a, f, o) for a, f, o in native]
+    aggs, plan = _fuse(work, native)
     threads = work.num_rows >= THREADED_ROWS and not need_groups
     grouped = work.group_by(keys, use_threads=threads).aggregate(aggs)
     names = grouped.schema.names
     # Arrow names outputs "<field>_<function>"; the native specs come first, in order.
     key_cols = [grouped.column(k) for k in keys]
-    agg_cols = [grouped.column(i) for i, n in enumerate(names) if n not in keys]
+    agg_cols = _unfuse([grouped.column(i) for i, n in enumerate(names) if n not in keys], plan)
     out_cols: dict[str, Any] = {}
     for s, col in zip(native_out, agg_cols):
         out_cols[s.out] = _finish_native(s, col)
@@ -181,6 +181,55 @@ def run_aggregate(table: pa.Table, keys: list[str], specs: list[AggSpec]) -> pa.
             out_cols[s.out] = _special(work, s, gid, ngroups)
     arrays = key_cols + [out_cols[s.out] for s in specs]
     return pa.table(arrays, names=keys + [s.out for s in specs])
+
+
+def _fuse(work: pa.Table, native: list[tuple]) -> tuple[list[tuple], list[tuple]]:
+    """Arrow hash aggregations for ``native``, sharing work between calls on one column:
+    MIN and MAX become one MIN_MAX, and AVG of a float column is SUM / COUNT when both are
+    computed anyway. Returns the aggregations and, per native call, how to get its column
+    back (see _unfuse): ("col", i), ("field", i, "min"|"max") or ("avg", sum_i, count_i)."""
+    aggs: list[tuple] = []
+    plan: list[tuple] = []
+    where: dict[tuple, int] = {}
+
+    def add(arg, fn, opts) -> int:
+        key = (str(arg), fn, repr(opts))
+        if key not in where:
+            where[key] = len(aggs)
+            aggs.append((arg, fn) if opts is None else (arg, fn, opts))
+        return where[key]
+
+    calls = {(str(a), f) for a, f, _ in native}
+    for arg, fn, opts in native:
+        other = {"min": "max", "max": "min"}.get(fn)
+        if other is not None and (str(arg), other) in calls:
+            plan.append(("field", add(arg, "min_max", opts), fn))
+            continue
+        if fn == "mean" and (str(arg), "sum") in calls and isinstance(arg, str) and \
+                pa.types.is_floating(work.schema.field(arg).type):
+            sum_opts = next(o for a, f, o in native if str(a) == str(arg) and f == "sum")
+            if work.column(arg).null_count == 0 and ("[]", "count_all") in calls:
+                count = add([], "count_all", None)
+            else:
+                count = add(arg, "count", pc.CountOptions(mode="only_valid"))
+            plan.append(("avg", add(arg, "sum", sum_opts), count))
+            continue
+        plan.append(("col", add(arg, fn, opts)))
+    return aggs, plan
+
+
+def _unfuse(cols: list, plan: list[tuple]) -> list:
+    out = []
+    for step in plan:
+        if step[0] == "col":
+            out.append(cols[step[1]])
+        elif step[0] == "field":
+            out.append(pc.struct_field(cols[step[1]], step[2]))
+        else:  # AVG: NULL where no value was counted, like Arrow's mean
+            total, count = cols[step[1]], cols[step[2]]
+            out.append(pc.divide(pc.cast(total, pa.float64()),
+                                 pc.if_else(pc.equal(count, 0), None, pc.cast(count, pa.float64()))))
+    return out
 
 
 _SCALAR = {"count_all": None, "count": pc.count, "count_distinct": pc.count_distinct,

@@ -153,11 +153,15 @@ def unify(exprs: list[CExpr], values: bool = False) -> tuple[list[CExpr], pa.Dat
 # --------------------------------------------------------------------------------------
 
 
-def eval_where(e: CExpr, table: pa.Table, ctx: "ExecContext", mask: Value) -> Value:
-    """Evaluate ``e`` where ``mask`` is true; other rows get NULL."""
+def eval_where(e: CExpr, table: pa.Table, ctx: "ExecContext",
+               mask: Value | Callable[[], Value]) -> Value:
+    """Evaluate ``e`` where ``mask`` is true; other rows get NULL. ``mask`` may be a function
+    computing it: the mask is needed only when evaluating all rows fails."""
     try:
         return e.fn(table, ctx)
     except (DataError, pa.ArrowInvalid):
+        if callable(mask):
+            mask = mask()
         if isinstance(mask, pa.Scalar):
             if mask.is_valid and mask.as_py():
                 raise
@@ -552,8 +556,9 @@ def _logic(parts: list[CExpr], op, sql: str, stop: bool) -> CExpr:
         acc = parts[0].fn(t, c)
         for p in parts[1:]:
             # Rows already decided (false for AND, true for OR) need not evaluate p.
-            undecided = pc.invert(pc.equal(acc, pa.scalar(stop)))
-            acc = op(acc, eval_where(p, t, c, pc.fill_null(undecided, True)))
+            def undecided(acc=acc):
+                return pc.fill_null(pc.invert(pc.equal(acc, pa.scalar(stop))), True)
+            acc = op(acc, eval_where(p, t, c, undecided))
         return acc
     return CExpr(fn, BOOL, const, sql)
 
@@ -576,9 +581,35 @@ _CMP = {exp.EQ: pc.equal, exp.NEQ: pc.not_equal, exp.GT: pc.greater,
         exp.GTE: pc.greater_equal, exp.LT: pc.less, exp.LTE: pc.less_equal}
 
 
+def _narrowed(const: CExpr, other: CExpr) -> CExpr:
+    """A constant in the type of the column it is compared with, when that loses nothing:
+    ``int32_col < 10`` or ``date_col < DATE '...' + INTERVAL ...`` must not cast the whole
+    column to BIGINT or TIMESTAMP."""
+    if const.const and not other.const and pa.types.is_timestamp(const.type) and \
+            const.type.tz is None and pa.types.is_date32(other.type):
+        # DATE '...' + INTERVAL: a midnight timestamp compares with a DATE column as a date
+        v = const.fn(None, None)
+        x = v.as_py() if v.is_valid else None
+        if isinstance(x, datetime.datetime) and x.time() == datetime.time(0):
+            return const_expr(x.date(), other.type, const.sql)
+        return const
+    if not const.const or other.const or not pa.types.is_integer(const.type) or \
+            not pa.types.is_integer(other.type) or other.type.bit_width >= const.type.bit_width:
+        return const
+    v = const.fn(None, None)
+    if not v.is_valid:
+        return const
+    x = v.as_py()
+    info = np.iinfo(other.type.to_pandas_dtype())
+    if not info.min <= x <= info.max:
+        return const
+    return const_expr(x, other.type, const.sql)
+
+
 def compare(op, left: CExpr, right: CExpr, sql: str) -> CExpr:
     if T.kind(left.type) == "null" or T.kind(right.type) == "null":
         return const_expr(None, BOOL, sql)
+    left, right = _narrowed(left, right), _narrowed(right, left)
     (a, b), _ = unify([left, right])
     fa, fb = a.fn, b.fn
     return CExpr(lambda t, c: op(fa(t, c), fb(t, c)), BOOL, a.const and b.const, sql)

@@ -56,11 +56,21 @@ class Aggregate(Operator):
                     pa.chunked_array([c.dictionary_decode() for c in v.chunks])
             arrays.append(v)
             names.append(f)
+        same: dict[str, str] = {}  # input field -> the field of the same column read earlier
+        first: dict[str, str] = {}
+        pinned = self._fields_beyond_args()
         for f, e in self.inputs:
+            if e.column is not None and e.column in first and f not in pinned:
+                same[f] = first[e.column]  # SUM(x), AVG(x), MIN(x)...: one input, shared work
+                continue
+            if e.column is not None:
+                first[e.column] = f
             arrays.append(materialize(e.fn(t, ctx), n, e.type))
             names.append(f)
         work = pa.table(arrays, names=names) if arrays else t.select([])
         specs = [AggSpec(**{**vars(s), "extra": dict(s.extra)}) for s in self.specs]
+        for s in specs:
+            s.arg = same.get(s.arg, s.arg) if isinstance(s.arg, str) else s.arg
         if not self.grouping_sets:
             out = run_aggregate(work, list(self.key_fields), specs)
             return self._finish(out)
@@ -68,7 +78,8 @@ class Aggregate(Operator):
         all_keys = list(self.key_fields)
         for gs in self.grouping_sets:
             keys = [all_keys[i] for i in gs]
-            specs = [AggSpec(**{**vars(s), "extra": dict(s.extra)}) for s in self.specs]
+            specs = [AggSpec(**{**vars(s), "arg": same.get(s.arg, s.arg) if isinstance(
+                s.arg, str) else s.arg, "extra": dict(s.extra)}) for s in self.specs]
             res = run_aggregate(work, keys, specs)
             # The grand total set () is one row even when nothing is aggregated.
             rows = res.num_rows if keys or specs else 1
@@ -85,6 +96,23 @@ class Aggregate(Operator):
             parts.append(pa.table(cols, names=all_keys + [s.out for s in self.specs]
                                   + [self.grouping_field]))
         return self._finish(pa.concat_tables(parts))
+
+    def _fields_beyond_args(self) -> set[str]:
+        """Input fields used other than as an aggregate's argument (FILTER, ORDER BY, second
+        arguments): those keep their own column."""
+        out: set[str] = set()
+
+        def walk(v) -> None:
+            if isinstance(v, str):
+                out.add(v)
+            elif isinstance(v, (list, tuple)):
+                for x in v:
+                    walk(x)
+
+        for s in self.specs:
+            walk(s.filter)
+            walk(list(s.extra.values()))
+        return out
 
     def _finish(self, out: pa.Table) -> pa.Table:
         schema = pa.schema([pa.field(c.field, c.type) for c in self.columns])
