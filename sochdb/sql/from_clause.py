@@ -17,6 +17,7 @@ from sqlglot import exp
 from sochdb.engine.catalog import HIDDEN_PREFIX, TableDef
 from sochdb.errors import BindError, NotSupportedError, ProgrammingError
 from sochdb.sql import types as T
+from sochdb.sql.parallel import is_pure
 from sochdb.sql.expressions import CExpr, bool_expr, cast_expr
 from sochdb.sql.operators import Filter, IndexLookup, Join, KVScan, Operator, SingleRow, TableScan
 from sochdb.sql.scope import ColumnInfo, Scope
@@ -300,7 +301,9 @@ def _push_filters(planner: "Planner", it: Item, preds: list[exp.Expression],
         if lookup is not None:
             op, preds = lookup
         if preds:
-            op.predicate = bool_expr(comp.compile(and_all(preds)))
+            node = and_all(preds)
+            op.predicate = bool_expr(comp.compile(node))
+            op.parallel = is_pure(node)
         it.op = op
         return
     it.op = Filter(op, bool_expr(comp.compile(and_all(preds))))

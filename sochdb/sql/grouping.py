@@ -22,6 +22,7 @@ from sochdb.sql.aggregates import BY_KEY, TWO_ARGUMENTS, AggSpec, aggregate_name
 from sochdb.sql.expressions import CExpr, ExprCompiler, bool_expr, cast_expr
 from sochdb.sql.functions import positional_args
 from sochdb.sql.operators import Aggregate, Filter, Operator
+from sochdb.sql.parallel import is_pure
 from sochdb.sql.scope import ColumnInfo, Scope
 
 if TYPE_CHECKING:
@@ -259,7 +260,10 @@ def plan_grouping(planner: "Planner", node: exp.Select, op: Operator, scope: Sco
     specs: list[AggSpec] = []
     inputs: list[tuple[str, CExpr]] = []
     arg_comp = planner.compiler(scope, "aggregate arguments")
-    for a in collect_aggregates(list(items) + [having] + list(order_items)):
+    aggregates = collect_aggregates(list(items) + [having] + list(order_items))
+    pure = all(is_pure(k) for k in key_nodes) and \
+        all(is_pure(a, aggregates=True) for a in aggregates)
+    for a in aggregates:
         if a in replacements:
             continue
         spec, spec_inputs = _agg_spec(planner, a, arg_comp)
@@ -270,6 +274,7 @@ def plan_grouping(planner: "Planner", node: exp.Select, op: Operator, scope: Sco
                                 a.sql())
     grouping_field = planner.fresh() if sets is not None else None
     agg = Aggregate(op, keys, key_fields, inputs, specs, agg_cols, sets, grouping_field)
+    agg.parallel = pure
     if grouping_field is not None:
         agg.columns.append(ColumnInfo("__grouping", None, grouping_field, pa.int64()))
         _grouping_functions(items, having, order_items, key_nodes, grouping_field,

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
+from sochdb.sql import parallel
 from sochdb.sql.aggregates import AggSpec, run_aggregate
 from sochdb.sql.expressions import CExpr, materialize
 from sochdb.sql.operators.base import Operator
@@ -36,6 +37,7 @@ class Aggregate(Operator):
         self.columns = columns
         self.grouping_sets = grouping_sets
         self.grouping_field = grouping_field
+        self.parallel = False  # keys and arguments may be computed on slices in threads
 
     def describe(self) -> str:
         keys = ", ".join(k.sql for k in self.keys)
@@ -47,15 +49,7 @@ class Aggregate(Operator):
 
     def execute(self, ctx: "ExecContext") -> pa.Table:
         t = self.child.execute(ctx)
-        n = t.num_rows
-        arrays, names = [], []
-        for f, e in zip(self.key_fields, self.keys):
-            v = materialize(e.fn(t, ctx), n, e.type)
-            if pa.types.is_dictionary(v.type):
-                v = v.dictionary_decode() if isinstance(v, pa.Array) else \
-                    pa.chunked_array([c.dictionary_decode() for c in v.chunks])
-            arrays.append(v)
-            names.append(f)
+        exprs = list(zip(self.key_fields, self.keys))
         same: dict[str, str] = {}  # input field -> the field of the same column read earlier
         first: dict[str, str] = {}
         pinned = self._fields_beyond_args()
@@ -65,9 +59,26 @@ class Aggregate(Operator):
                 continue
             if e.column is not None:
                 first[e.column] = f
-            arrays.append(materialize(e.fn(t, ctx), n, e.type))
-            names.append(f)
-        work = pa.table(arrays, names=names) if arrays else t.select([])
+            exprs.append((f, e))
+        nkeys = len(self.keys)
+
+        def evaluate(part: pa.Table) -> pa.Table:
+            n = part.num_rows
+            arrays = []
+            for i, (_f, e) in enumerate(exprs):
+                v = materialize(e.fn(part, ctx), n, e.type)
+                if i < nkeys and pa.types.is_dictionary(v.type):
+                    v = v.dictionary_decode() if isinstance(v, pa.Array) else \
+                        pa.chunked_array([c.dictionary_decode() for c in v.chunks])
+                arrays.append(v)
+            return pa.table(arrays, names=[f for f, _ in exprs])
+
+        if not exprs:
+            work = t.select([])
+        elif self.parallel and any(e.column is None for _, e in exprs):  # work to share
+            work = parallel.concat(parallel.map_slices(evaluate, t))
+        else:
+            work = evaluate(t)
         specs = [AggSpec(**{**vars(s), "extra": dict(s.extra)}) for s in self.specs]
         for s in specs:
             s.arg = same.get(s.arg, s.arg) if isinstance(s.arg, str) else s.arg

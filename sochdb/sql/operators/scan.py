@@ -9,6 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sochdb.engine.catalog import TableDef
+from sochdb.sql import parallel
 from sochdb.sql.expressions import CExpr, bool_expr, to_array
 from sochdb.sql.operators.base import Operator
 from sochdb.sql.scope import ColumnInfo
@@ -45,6 +46,7 @@ class TableScan(Operator):
         self.physical = physical
         self.with_rowids = with_rowids
         self.predicate: CExpr | None = None
+        self.parallel = False  # the predicate may run on slices in threads (parallel.is_pure)
 
     def execute(self, ctx: "ExecContext") -> pa.Table:
         pred = self.predicate
@@ -52,7 +54,11 @@ class TableScan(Operator):
         cached = ctx.scans.get(key)
         if cached is not None and cached[0] is self:
             data = cached[1]
-            return data if pred is None else _filter(data, pred, ctx)
+            if pred is None:
+                return data
+            if self.parallel:
+                return parallel.concat(parallel.map_slices(lambda p: _filter(p, pred, ctx), data))
+            return _filter(data, pred, ctx)
         view = ctx.txn.view(self.tdef)
         names = [c.field for c in self.columns]
         parts = []
@@ -78,7 +84,12 @@ class TableScan(Operator):
         if rows <= SCAN_CACHE_ROWS:
             # Correlated subqueries re-run their scans once per outer value: read once.
             ctx.scans[key] = (self, table)
-        out = table if pred is None else _filter(table, pred, ctx)
+        if pred is None:
+            out = table
+        elif self.parallel:
+            out = parallel.concat(parallel.map_slices(lambda p: _filter(p, pred, ctx), table))
+        else:
+            out = _filter(table, pred, ctx)
         if ctx.memory_limit is not None:
             ctx.check_memory(out.nbytes, f"the rows read from {self.tdef.name}")
         return out
