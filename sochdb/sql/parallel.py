@@ -63,7 +63,7 @@ def is_pure(node: exp.Expression | None, aggregates: bool = False) -> bool:
     return True
 
 
-def _executor() -> ThreadPoolExecutor:
+def executor() -> ThreadPoolExecutor:
     global _pool, _pool_pid
     with _pool_lock:
         if _pool is None or _pool_pid != os.getpid():  # threads do not survive a fork
@@ -80,7 +80,7 @@ def map_slices(fn: Callable[[pa.Table], R], table: pa.Table) -> list[R]:
         return [fn(table)]
     step = -(-n // k)
     parts = [table.slice(i, step) for i in range(0, n, step)]
-    return list(_executor().map(fn, parts))
+    return list(executor().map(fn, parts))
 
 
 def concat(parts: list[pa.Table]) -> pa.Table:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -10,6 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sochdb.errors import ProgrammingError
+from sochdb.sql import parallel
 from sochdb.sql.expressions import CExpr, materialize
 from sochdb.sql.operators.base import Operator
 from sochdb.sql.scope import ColumnInfo
@@ -132,12 +132,35 @@ class Sort(Operator):
         ctx.check_interrupt()
         if ctx.memory_limit is not None:
             ctx.check_memory(2 * t.nbytes, f"sorting {t.num_rows:,} rows")
-        return t.take(sort_indices(t, self.keys, ctx, self.limit))
+        return take_rows(t, sort_indices(t, self.keys, ctx, self.limit))
 
     def describe(self) -> str:
         parts = [f"{k.expr.sql} {'DESC' if k.descending else 'ASC'}"
                  f"{' NULLS FIRST' if k.nulls_first else ''}" for k in self.keys]
         return "Sort " + ", ".join(parts) + (f" (top {self.limit})" if self.limit else "")
+
+
+def take_rows(t: pa.Table, idx: pa.Array) -> pa.Table:
+    """``t.take(idx)``; a few rows of a table of many chunks are taken batch by batch
+    (Arrow's take on chunked data concatenates every chunk first)."""
+    n = len(idx)
+    if n * 64 > t.num_rows or t.num_columns == 0 or idx.null_count:
+        return t.take(idx)
+    batches = t.to_batches()
+    if len(batches) <= 1:
+        return t.take(idx)
+    rows = idx.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    starts = np.cumsum([0] + [b.num_rows for b in batches])
+    which = np.searchsorted(starts, rows, side="right") - 1
+    order = np.argsort(which, kind="stable")
+    parts = []
+    for b in np.unique(which):
+        sel = order[which[order] == b]
+        parts.append(batches[b].take(pa.array(rows[sel] - starts[b])))
+    out = pa.Table.from_batches(parts, schema=t.schema)
+    inverse = np.empty(n, dtype=np.int64)
+    inverse[order] = np.arange(n)
+    return out.take(pa.array(inverse))
 
 
 def sort_indices(t: pa.Table, keys: list[SortKey], ctx, limit: int | None = None) -> pa.Array:
@@ -183,7 +206,6 @@ def _parallel_top_k(values, k: int, descending: bool) -> pa.Array | None:
     chunk's own top ``k`` (numpy argpartition, which releases the GIL) on a thread pool, then
     a stable sort of the candidates, so ties keep row order as in the single-thread path.
     None when a float column holds NaN (Arrow's sort places NaN; this path does not)."""
-    from concurrent.futures import ThreadPoolExecutor
     chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
     starts = np.cumsum([0] + [len(c) for c in chunks[:-1]])
 
@@ -199,8 +221,7 @@ def _parallel_top_k(values, k: int, descending: bool) -> pa.Array | None:
             idx = np.argpartition(x, k - 1)[:k]
         return idx + starts[i], x[idx]
 
-    with ThreadPoolExecutor(min(4, os.cpu_count() or 1)) as pool:
-        parts = list(pool.map(top, range(len(chunks))))
+    parts = list(parallel.executor().map(top, range(len(chunks))))
     if any(p is None for p in parts):
         return None
     cand = np.concatenate([p[0] for p in parts])
