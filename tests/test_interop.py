@@ -317,9 +317,8 @@ def test_register_refuses_taken_names_and_is_not_stored(db_path):
         with pytest.raises(ProgrammingError, match="table name"):
             db.register("", ORDERS)
         db.register("orders", ORDERS)
-    with Database.open(db_path) as db:
-        with pytest.raises(BindError, match="unknown table 'orders'"):
-            db.execute_sql("SELECT * FROM orders")
+    with Database.open(db_path) as db, pytest.raises(BindError, match="unknown table 'orders'"):
+        db.execute_sql("SELECT * FROM orders")
 
 
 def test_reregister_and_unregister_reach_every_session(db):

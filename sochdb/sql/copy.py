@@ -59,11 +59,11 @@ def _csv_options(path: str, opts: dict[str, str]) -> tuple[str, bool]:
 
 
 def _csv_columns(path: str, delim: str, header: bool) -> list[str]:
-    """The column names pyarrow gives the file: its header, or f0, f1, ... (one record is
-    read, so that every column can be read as text)."""
+    """The column names pyarrow gives the file: its header, or f0, f1, ... (the first record
+    is read, so that every column can be read as text)."""
     import csv
     with open(path, newline="", encoding="utf-8", errors="replace") as f:
-        first = next(csv.reader(f, delimiter=delim), [])
+        first = next((r for r in csv.reader(f, delimiter=delim) if r), [])
     return first if header else [f"f{i}" for i in range(len(first))]
 
 
@@ -83,13 +83,14 @@ def _read_csv(path: str, opts: dict[str, str]) -> pa.Table:
 
     try:
         return read(True)
-    except pa.ArrowInvalid as e:
+    except pa.ArrowInvalid as first:
+        err = first
         # Only a single-threaded read knows the row number of a malformed row.
         try:
             read(False)
         except pa.ArrowInvalid as again:
-            e = again
-        msg = str(e).splitlines()[0]
+            err = again
+        msg = str(err).splitlines()[0]
         m = re.search(r"Row #(\d+): ", msg)
         if m:
             row = int(m.group(1)) - header
@@ -161,7 +162,7 @@ def write_file(table: pa.Table, path: str, fmt: str, opts: dict[str, str]) -> No
             import json
             with open(tmp, "w", encoding="utf-8") as f:
                 for row in table.to_pylist():
-                    f.write(json.dumps(row, default=str) + "\n")
+                    f.write(json.dumps(row, default=_json_value) + "\n")
         else:
             with pa.OSFile(tmp, "wb") as sink, pa.ipc.new_file(sink, table.schema) as w:
                 w.write_table(table)
@@ -224,6 +225,14 @@ def copy(ctx: StmtCtx, stmt: exp.Copy) -> Result:
     write_file(table, path, fmt, opts)
     return Result(message=f"{_rows(table.num_rows)} copied to {path}", rowcount=table.num_rows,
                   statement="COPY")
+
+
+def _json_value(v: object) -> str:
+    """JSON text for values JSON has no type for; a BLOB is written with ``\\xHH`` escapes,
+    which the cast of text to BLOB decodes, so it reads back unchanged."""
+    if isinstance(v, bytes):
+        return "".join(chr(b) if 32 <= b < 127 and b != 92 else f"\\x{b:02X}" for b in v)
+    return str(v)
 
 
 def _rows(n: int) -> str:
