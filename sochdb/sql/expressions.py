@@ -563,6 +563,13 @@ def _logic(parts: list[CExpr], op, sql: str, stop: bool) -> CExpr:
     return CExpr(fn, BOOL, const, sql)
 
 
+def and_exprs(parts: list[CExpr]) -> CExpr:
+    """The conjunction of compiled boolean expressions, short-circuiting like SQL AND."""
+    if len(parts) == 1:
+        return parts[0]
+    return _logic(parts, pc.and_kleene, " AND ".join(p.sql for p in parts), stop=False)
+
+
 def distinct_from(left: CExpr, right: CExpr, negate: bool, sql: Any) -> CExpr:
     """IS [NOT] DISTINCT FROM: equality where NULL equals NULL."""
     (a, b), typ = unify([left, right])

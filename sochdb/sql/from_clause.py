@@ -20,6 +20,7 @@ from sochdb.sql import types as T
 from sochdb.sql.parallel import is_pure
 from sochdb.sql.expressions import CExpr, bool_expr, cast_expr
 from sochdb.sql.operators import Filter, IndexLookup, Join, KVScan, Operator, SingleRow, TableScan
+from sochdb.sql.operators.join_order import Conjunct, JoinGraph
 from sochdb.sql.scope import ColumnInfo, Scope
 from sochdb.sql.table_functions import plan_series
 from sochdb.sql_names import suggest
@@ -368,6 +369,12 @@ def _plan_greedy(planner: "Planner", items: list[Item], conjuncts: list[exp.Expr
             multi.append((c, r))
     for i, it in enumerate(items):
         _push_filters(planner, it, per_item[i], outer, i, items)
+    if len(items) >= 3:
+        op = _join_graph(planner, items, multi, outer)
+        if late:
+            scope = _scope_of(items, set(range(len(items))), outer)
+            op = Filter(op, bool_expr(planner.compiler(scope, "WHERE").compile(and_all(late))))
+        return op
     joined = {0}
     op = items[0].op
     used: set[int] = set()
@@ -415,6 +422,24 @@ def _plan_greedy(planner: "Planner", items: list[Item], conjuncts: list[exp.Expr
         scope = _scope_of(items, set(range(len(items))), outer)
         op = Filter(op, bool_expr(planner.compiler(scope, "WHERE").compile(and_all(late))))
     return op
+
+
+def _join_graph(planner: "Planner", items: list[Item],
+                multi: list[tuple[exp.Expression, set[int]]], outer: Scope | None) -> Operator:
+    """Three or more inputs: their conditions compiled once, the order chosen at run time."""
+    conjuncts = []
+    for c, r in multi:
+        pred = bool_expr(planner.compiler(_scope_of(items, r, outer), "ON").compile(c))
+        sides = _equi_sides(c, items)
+        if sides is None:
+            conjuncts.append(Conjunct(frozenset(r), pred))
+            continue
+        a, b = sides
+        left = planner.compiler(_scope_of(items, a, outer), "ON").compile(c.left)
+        right = planner.compiler(_scope_of(items, b, outer), "ON").compile(c.right)
+        conjuncts.append(Conjunct(frozenset(r), pred, frozenset(a), frozenset(b), left, right))
+    return JoinGraph([it.op for it in items], conjuncts,
+                     [c for it in items for c in it.op.columns])
 
 
 def _join_conditions(planner, items: list[Item], j: exp.Join, right: Item) -> list[exp.Expression]:

@@ -56,8 +56,11 @@ class Join(Operator):
         return f"{algo} {self.kind.upper()}" + (f" on {keys}" if keys else "") + extra
 
     def execute(self, ctx: "ExecContext") -> pa.Table:
-        lt = self.left.execute(ctx)
-        rt = self.right.execute(ctx)
+        return self.join_tables(self.left.execute(ctx), self.right.execute(ctx), ctx)
+
+    def join_tables(self, lt: pa.Table, rt: pa.Table, ctx: "ExecContext") -> pa.Table:
+        """The join of two computed inputs (the children's results, or tables the run-time
+        join ordering produced)."""
         ctx.check_interrupt()
         pairs = self._pairs(lt, rt, ctx)
         li, ri, ordered = pairs.left, pairs.right, pairs.ordered

@@ -38,12 +38,33 @@ def _flat(a: pa.Array | pa.ChunkedArray) -> pa.Array:
     return a
 
 
+#: Integer keys spanning at most this many values are checked for duplicates with a bitmap.
+MAX_BITMAP_SPAN = 1 << 26
+
+
 def is_unique(keys: pa.Array) -> bool:
-    """No non-NULL key occurs twice (NULL keys never match, so they do not count)."""
+    """No non-NULL key occurs twice (NULL keys never match, so they do not count).
+
+    Integers are checked with a bitmap over their range, or by sorting: Arrow's hash kernels
+    slow down sharply once millions of distinct keys outgrow the CPU caches."""
     valid = len(keys) - keys.null_count
     if valid <= 1:
         return True
-    return pc.count_distinct(keys, mode="only_valid").as_py() == valid
+    if keys.null_count:
+        keys = pc.drop_null(keys)
+    if pa.types.is_integer(keys.type):
+        x = keys.to_numpy(zero_copy_only=False)
+        lo, hi = int(x.min()), int(x.max())
+        span = hi - lo + 1
+        if span < valid:  # more keys than values they can take
+            return False
+        if span <= MAX_BITMAP_SPAN:
+            seen = np.zeros(span, dtype=np.bool_)
+            seen[x - lo if lo else x] = True
+            return int(np.count_nonzero(seen)) == valid
+        s = np.sort(x)
+        return not bool((s[1:] == s[:-1]).any())
+    return len(pc.unique(keys)) == valid
 
 
 def lookup(probe: pa.Array, build: pa.Array) -> np.ndarray:
@@ -53,7 +74,7 @@ def lookup(probe: pa.Array, build: pa.Array) -> np.ndarray:
             len(build) > build.null_count and len(build) < 2**31:
         lo, hi = (x.as_py() for x in pc.min_max(build).values())
         span = hi - lo + 1
-        if span <= MAX_LUT_SLOTS and span <= 8 * len(build) + 2 * len(probe) + 1024:
+        if span <= MAX_LUT_SLOTS and span <= max(8 * len(build) + 4 * len(probe), 1 << 22):
             return _lut_lookup(probe, build, lo, span)
     pos = pc.index_in(probe, value_set=build, skip_nulls=True)
     return pc.fill_null(pos, -1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)

@@ -47,6 +47,7 @@ class TableScan(Operator):
         self.with_rowids = with_rowids
         self.predicate: CExpr | None = None
         self.parallel = False  # the predicate may run on slices in threads (parallel.is_pure)
+        self.input_rows: int | None = None  # rows read before the predicate, last execution
 
     def execute(self, ctx: "ExecContext") -> pa.Table:
         pred = self.predicate
@@ -54,6 +55,7 @@ class TableScan(Operator):
         cached = ctx.scans.get(key)
         if cached is not None and cached[0] is self:
             data = cached[1]
+            self.input_rows = data.num_rows
             if pred is None:
                 return data
             if self.parallel:
@@ -70,6 +72,7 @@ class TableScan(Operator):
             data = data.rename_columns(names)
             rows += data.num_rows
             parts.append(data)
+        self.input_rows = rows
         schema = pa.schema([pa.field(c.field, c.type) for c in self.columns])
         if not parts:
             table = schema.empty_table()
