@@ -21,7 +21,7 @@ from sochdb.sql import types as T
 from sochdb.sql.aggregates import BY_KEY, TWO_ARGUMENTS, AggSpec, aggregate_name, result_type
 from sochdb.sql.expressions import CExpr, ExprCompiler, bool_expr, cast_expr
 from sochdb.sql.functions import positional_args
-from sochdb.sql.operators import Aggregate, Filter, Operator
+from sochdb.sql.operators import Aggregate, Filter, Operator, eager_aggregate
 from sochdb.sql.parallel import is_pure
 from sochdb.sql.scope import ColumnInfo, Scope
 
@@ -275,6 +275,7 @@ def plan_grouping(planner: "Planner", node: exp.Select, op: Operator, scope: Sco
     grouping_field = planner.fresh() if sets is not None else None
     agg = Aggregate(op, keys, key_fields, inputs, specs, agg_cols, sets, grouping_field)
     agg.parallel = pure
+    agg.eager = eager_aggregate.applicable(agg)
     if grouping_field is not None:
         agg.columns.append(ColumnInfo("__grouping", None, grouping_field, pa.int64()))
         _grouping_functions(items, having, order_items, key_nodes, grouping_field,

@@ -9,6 +9,7 @@ import pyarrow as pa
 from sochdb.sql import parallel
 from sochdb.sql.aggregates import AggSpec, run_aggregate
 from sochdb.sql.expressions import CExpr, materialize
+from sochdb.sql.operators import eager_aggregate
 from sochdb.sql.operators.base import Operator
 from sochdb.sql.scope import ColumnInfo
 
@@ -38,6 +39,7 @@ class Aggregate(Operator):
         self.grouping_sets = grouping_sets
         self.grouping_field = grouping_field
         self.parallel = False  # keys and arguments may be computed on slices in threads
+        self.eager = False  # may group the join's large side first (eager_aggregate)
 
     def describe(self) -> str:
         keys = ", ".join(k.sql for k in self.keys)
@@ -48,7 +50,12 @@ class Aggregate(Operator):
         return f"{kind} keys=[{keys}] aggs=[{aggs}]{sets}"
 
     def execute(self, ctx: "ExecContext") -> pa.Table:
-        t = self.child.execute(ctx)
+        if self.eager:
+            done, t = eager_aggregate.execute(self, ctx)
+            if done is not None:
+                return self._finish(done)
+        else:
+            t = self.child.execute(ctx)
         exprs = list(zip(self.key_fields, self.keys))
         same: dict[str, str] = {}  # input field -> the field of the same column read earlier
         first: dict[str, str] = {}
