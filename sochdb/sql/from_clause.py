@@ -307,7 +307,9 @@ def _push_filters(planner: "Planner", it: Item, preds: list[exp.Expression],
             op.parallel = is_pure(node)
         it.op = op
         return
-    it.op = Filter(op, bool_expr(comp.compile(and_all(preds))))
+    node = and_all(preds)
+    it.op = Filter(op, bool_expr(comp.compile(node)))
+    it.op.parallel = is_pure(node)
 
 
 def _index_lookup(planner, scan: TableScan, preds, items, index, outer):

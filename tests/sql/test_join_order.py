@@ -80,9 +80,9 @@ def test_size_based_order_starts_at_the_filtered_dimension(db, monkeypatch):
     picked = []
     real = join_order.JoinGraph._best
 
-    def spy(self, joined, *args):
-        j = real(self, joined, *args)
-        picked.append((frozenset(joined), j))
+    def spy(self, rows, *args):
+        j = real(self, rows, *args)
+        picked.append((frozenset(rows.joined), j))
         return j
 
     monkeypatch.setattr(join_order.JoinGraph, "_best", spy)

@@ -13,11 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from sochdb.sql.expressions import CExpr, and_exprs, materialize
 from sochdb.sql.operators.base import Operator
-from sochdb.sql.operators.join import Join
+from sochdb.sql.operators.join import ORDER_ROWS, Join
 from sochdb.sql.operators.join_pairs import is_unique
 from sochdb.sql.scope import ColumnInfo
 
@@ -73,15 +75,15 @@ class JoinGraph(Operator):
         base = [max(getattr(op, "input_rows", None) or 0, n, 1)
                 for op, n in zip(self.inputs, sizes)]
         dynamic = sum(sizes) >= DYNAMIC_ROWS
-        self._unique_cache: dict[tuple[int, int], tuple[pa.Table, bool]] = {}
+        self._unique_cache: dict[tuple[int, int], tuple[object, bool]] = {}
         start = min(range(len(tables)), key=lambda i: (sizes[i], i)) if dynamic else 0
-        joined = {start}
-        cur = tables[start]
+        rows = _Rows(tables, self.inputs, start)
         used: set[int] = set()
-        while len(joined) < len(tables):
-            nxt = self._best(joined, cur, tables, sizes, base, used, ctx) if dynamic else \
+        while len(rows.joined) < len(tables):
+            joined = rows.joined
+            nxt = self._best(rows, sizes, base, used, ctx) if dynamic else \
                 self._first(joined, used, len(tables))
-            lkeys, rkeys, residual = [], [], []
+            lkeys, rkeys, lsides, residual = [], [], [], []
             for k, c in enumerate(self.conjuncts):
                 if k in used or not c.items <= joined | {nxt}:
                     continue
@@ -89,15 +91,36 @@ class JoinGraph(Operator):
                 if key is not None:
                     lkeys.append(key[0])
                     rkeys.append(key[1])
+                    lsides.append(c.left_items if c.left is key[0] else c.right_items)
                 else:
-                    residual.append(c.pred)
+                    residual.append(c)
                 used.add(k)
-            res = and_exprs(residual) if residual else None
-            kind = "inner" if lkeys or res is not None else "cross"
-            cur = Join(self, self, kind, lkeys, rkeys, res, columns=[], preserve_order=not dynamic
-                       ).join_tables(cur, tables[nxt], ctx)
-            joined.add(nxt)
-        return cur.select([c.field for c in self.columns])
+            kind = "inner" if lkeys or residual else "cross"
+            join = Join(self, self, kind, lkeys, rkeys, None, columns=[])
+            ltab = rows.narrow([(e, side) for e, side in zip(lkeys, lsides)])
+            pairs = join._pairs(ltab, tables[nxt], ctx)
+            li, ri = pairs.left, pairs.right
+            ctx.check_interrupt()
+            if residual and len(li):
+                both = rows.narrow([(None, c.items - {nxt}) for c in residual], li)
+                right = tables[nxt].take(pa.array(ri))
+                both = pa.table(list(both.columns) + list(right.columns),
+                                names=both.schema.names + right.schema.names)
+                mask = and_exprs([c.pred for c in residual]).fn(both, ctx)
+                keep = materialize(mask, len(li)).to_numpy(zero_copy_only=False) \
+                    if not isinstance(mask, pa.Scalar) else \
+                    np.full(len(li), bool(mask.is_valid and mask.as_py()))
+                if isinstance(mask, (pa.Array, pa.ChunkedArray)) and mask.null_count:
+                    keep = pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
+                li, ri = li[keep], ri[keep]
+            elif not dynamic and not pairs.ordered and 1 < len(li) <= ORDER_ROWS:
+                order = np.lexsort((ri, li))  # FROM order joins keep the rows in order
+                li, ri = li[order], ri[order]
+            if ctx.memory_limit is not None and len(li):
+                ctx.check_memory(int(len(li) * 8 * (len(rows.joined) + 1)),
+                                 f"the join output of {len(li):,} rows")
+            rows.extend(li, nxt, ri, whole=pairs.strict and len(li) == rows.n)
+        return rows.materialize([c.field for c in self.columns])
 
     def _first(self, joined: set[int], used: set[int], n: int) -> int:
         """The first input (in FROM order) an unused equality links to the joined ones."""
@@ -112,41 +135,42 @@ class JoinGraph(Operator):
                         best = j
         return best if best is not None else min(j for j in range(n) if j not in joined)
 
-    def _best(self, joined: set[int], cur: pa.Table, tables: list[pa.Table], sizes: list[int],
-              base: list[int], used: set[int], ctx: "ExecContext") -> int:
+    def _best(self, rows: "_Rows", sizes: list[int], base: list[int], used: set[int],
+              ctx: "ExecContext") -> int:
         """The input whose join with the rows joined so far is estimated smallest."""
+        joined, n = rows.joined, rows.n
         best, best_est = None, None
-        for j in range(len(tables)):
+        for j in range(len(sizes)):
             if j in joined:
                 continue
             links = [(c, c.key_for(joined, j)) for k, c in enumerate(self.conjuncts)
                      if k not in used]
             links = [(c, key) for c, key in links if key is not None]
             if not links:
-                est = float(cur.num_rows) * sizes[j] * 16  # a cross product: last resort
+                est = float(n) * sizes[j] * 16  # a cross product: last resort
             else:
-                est = float(cur.num_rows) * sizes[j]  # no unique side: rows may multiply
+                est = float(n) * sizes[j]  # no unique side: rows may multiply
                 for c, (lexpr, rexpr) in links:
-                    if self._unique(rexpr, tables[j], ctx):
-                        est = min(est, cur.num_rows * sizes[j] / base[j])
-                    if self._unique(lexpr, cur, ctx):
-                        side = c.left_items if c.left is lexpr else c.right_items
-                        frac = min(1.0, cur.num_rows / base[next(iter(side))]) \
+                    if self._unique(rexpr, rows.tables[j], ctx):
+                        est = min(est, n * sizes[j] / base[j])
+                    side = c.left_items if c.left is lexpr else c.right_items
+                    if n <= UNIQUE_CHECK_ROWS and self._unique(
+                            lexpr, rows.narrow([(lexpr, side)]), ctx):
+                        frac = min(1.0, n / base[next(iter(side))]) \
                             if side is not None and len(side) == 1 else 1.0
                         est = min(est, sizes[j] * frac)
             if best_est is None or est < best_est:
                 best, best_est = j, est
         return best  # type: ignore[return-value]
 
-
     def _unique(self, e: CExpr, table: pa.Table, ctx: "ExecContext") -> bool:
         """Whether ``e`` has no repeated value in ``table`` (large tables are assumed to
         repeat: checking costs more than a worse join order)."""
         if table.num_rows > UNIQUE_CHECK_ROWS:
             return False
-        key = (id(e), id(table))
+        key = (id(e), table.num_rows, tuple(id(c) for c in table.columns))
         hit = self._unique_cache.get(key)
-        if hit is None:  # the table is kept with the answer so that its id stays unique
+        if hit is None:  # the table is kept with the answer so that the ids stay unique
             v = materialize(e.fn(table, ctx), table.num_rows, e.type)
             if isinstance(v, pa.ChunkedArray):
                 v = v.combine_chunks()
@@ -154,3 +178,60 @@ class JoinGraph(Operator):
                 v = v.dictionary_decode()
             hit = self._unique_cache[key] = (table, is_unique(v))
         return hit[1]
+
+
+class _Rows:
+    """Joined rows as positions into each joined input: columns are taken only when a join
+    key, a condition or the final output needs them (late materialization)."""
+
+    def __init__(self, tables: list[pa.Table], inputs: list[Operator], start: int) -> None:
+        self.tables = tables
+        self.owner = {c.field: i for i, op in enumerate(inputs) for c in op.columns}
+        self.joined = {start}
+        self.pos: dict[int, np.ndarray | None] = {start: None}  # None: every row, in order
+        self.n = tables[start].num_rows
+        self._taken: dict[tuple[int, str], pa.Array] = {}
+
+    def column(self, field: str) -> pa.Array | pa.ChunkedArray:
+        i = self.owner[field]
+        p = self.pos[i]
+        col = self.tables[i].column(field)
+        if p is None:
+            return col
+        hit = self._taken.get((i, field))
+        if hit is None:
+            hit = self._taken[(i, field)] = col.take(pa.array(p))
+        return hit
+
+    def narrow(self, needs: list[tuple[CExpr | None, frozenset[int] | None]],
+               rows: np.ndarray | None = None) -> pa.Table:
+        """A table of the fields the expressions read (all fields of their inputs unless an
+        expression is a plain column), at the current rows or at ``rows`` of them."""
+        fields: list[str] = []
+        for e, side in needs:
+            if e is not None and e.column is not None:
+                fields.append(e.column)
+            else:
+                fields += [f for f, i in self.owner.items() if side is None or i in side]
+        fields = [f for f in dict.fromkeys(fields) if self.owner.get(f) in self.joined]
+        cols = [self.column(f) for f in fields]
+        if rows is not None:
+            idx = pa.array(rows)
+            cols = [c.take(idx) for c in cols]
+        if not cols:
+            return pa.table({"_": pa.nulls(self.n if rows is None else len(rows))}).select([])
+        return pa.table(cols, names=fields)
+
+    def extend(self, li: np.ndarray, nxt: int, ri: np.ndarray, whole: bool) -> None:
+        """Keep the pairs (current row ``li``, row ``ri`` of input ``nxt``)."""
+        if not whole:
+            self.pos = {i: (li if p is None else p[li]) for i, p in self.pos.items()}
+            self._taken = {}
+        self.pos[nxt] = ri
+        self.joined = self.joined | {nxt}
+        self.n = len(li)
+
+    def materialize(self, fields: list[str]) -> pa.Table:
+        if not fields:  # COUNT(*) over the join: rows without columns
+            return pa.table({"_": pa.nulls(self.n)}).select([])
+        return pa.table([self.column(f) for f in fields], names=fields)

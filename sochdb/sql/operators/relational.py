@@ -18,6 +18,19 @@ if TYPE_CHECKING:
     from sochdb.sql.context import ExecContext
 
 
+def filter_rows(t: pa.Table, pred: CExpr, ctx: "ExecContext", sliced: bool = False
+                ) -> pa.Table:
+    """Rows of ``t`` where ``pred`` is TRUE; ``sliced``: evaluate on one slice per core."""
+    if t.num_rows == 0:
+        return t
+    if sliced:
+        return parallel.concat(parallel.map_slices(lambda p: filter_rows(p, pred, ctx), t))
+    mask = pred.fn(t, ctx)
+    if isinstance(mask, pa.Scalar):
+        return t if mask.is_valid and mask.as_py() else t.slice(0, 0)
+    return t.filter(mask, null_selection_behavior="drop")
+
+
 class Filter(Operator):
     """Rows for which the predicate is TRUE (NULL and FALSE are dropped)."""
 
@@ -26,15 +39,13 @@ class Filter(Operator):
         self.children = (child,)
         self.predicate = predicate
         self.columns = child.columns
+        self.parallel = False  # the predicate may run on slices in threads (parallel.is_pure)
+        self.input_rows: int | None = None  # rows before filtering, last execution
 
     def execute(self, ctx: "ExecContext") -> pa.Table:
         t = self.child.execute(ctx)
-        if t.num_rows == 0:
-            return t
-        mask = self.predicate.fn(t, ctx)
-        if isinstance(mask, pa.Scalar):
-            return t if mask.is_valid and mask.as_py() else t.slice(0, 0)
-        return t.filter(mask, null_selection_behavior="drop")
+        self.input_rows = t.num_rows
+        return filter_rows(t, self.predicate, ctx, self.parallel)
 
     def describe(self) -> str:
         return f"Filter {self.predicate.sql}"

@@ -9,9 +9,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sochdb.engine.catalog import TableDef
-from sochdb.sql import parallel
 from sochdb.sql.expressions import CExpr, bool_expr, to_array
 from sochdb.sql.operators.base import Operator
+from sochdb.sql.operators.relational import filter_rows
 from sochdb.sql.scope import ColumnInfo
 
 if TYPE_CHECKING:
@@ -20,15 +20,6 @@ if TYPE_CHECKING:
 ROWID_NAME = "__rowid"
 #: Scans of at most this many rows are kept for the rest of the statement.
 SCAN_CACHE_ROWS = 1_000_000
-
-
-def _filter(data: pa.Table, pred: CExpr, ctx) -> pa.Table:
-    if not data.num_rows:
-        return data
-    mask = pred.fn(data, ctx)
-    if isinstance(mask, pa.Scalar):
-        return data if mask.is_valid and mask.as_py() else data.slice(0, 0)
-    return data.filter(mask, null_selection_behavior="drop")
 
 
 class TableScan(Operator):
@@ -56,11 +47,7 @@ class TableScan(Operator):
         if cached is not None and cached[0] is self:
             data = cached[1]
             self.input_rows = data.num_rows
-            if pred is None:
-                return data
-            if self.parallel:
-                return parallel.concat(parallel.map_slices(lambda p: _filter(p, pred, ctx), data))
-            return _filter(data, pred, ctx)
+            return data if pred is None else filter_rows(data, pred, ctx, self.parallel)
         view = ctx.txn.view(self.tdef)
         names = [c.field for c in self.columns]
         parts = []
@@ -87,12 +74,7 @@ class TableScan(Operator):
         if rows <= SCAN_CACHE_ROWS:
             # Correlated subqueries re-run their scans once per outer value: read once.
             ctx.scans[key] = (self, table)
-        if pred is None:
-            out = table
-        elif self.parallel:
-            out = parallel.concat(parallel.map_slices(lambda p: _filter(p, pred, ctx), table))
-        else:
-            out = _filter(table, pred, ctx)
+        out = table if pred is None else filter_rows(table, pred, ctx, self.parallel)
         if ctx.memory_limit is not None:
             ctx.check_memory(out.nbytes, f"the rows read from {self.tdef.name}")
         return out
@@ -138,12 +120,7 @@ class IndexLookup(TableScan):
         return pa.schema([pa.field(c.field, c.type) for c in self.columns]).empty_table()
 
     def _finish(self, data: pa.Table, ctx: "ExecContext") -> pa.Table:
-        if self.predicate is not None and data.num_rows:
-            mask = self.predicate.fn(data, ctx)
-            if isinstance(mask, pa.Scalar):
-                return data if mask.is_valid and mask.as_py() else data.slice(0, 0)
-            data = data.filter(mask, null_selection_behavior="drop")
-        return data
+        return data if self.predicate is None else filter_rows(data, self.predicate, ctx)
 
     def describe(self) -> str:
         keys = ", ".join(e.sql for e in self.key_exprs)
