@@ -10,7 +10,7 @@ that is the type the query operators work on.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import pyarrow as pa
 
@@ -176,19 +176,34 @@ class Registered:
             schema = to_arrow_table(o).schema
         return pa.schema([f.with_type(plain_type(f.type)) for f in schema])
 
-    def table(self) -> pa.Table:
+    def table(self, names: list[str] | None = None) -> pa.Table:
+        """The object's rows now; with ``names``, only those columns are read or converted."""
         o = self.obj
         if isinstance(o, pa.RecordBatchReader):
             # A reader can be read once: keep what it produced for later queries.
-            self.obj = plain_table(o.read_all())
-            return self.obj
-        return plain_table(to_arrow_table(o, f"registered object {self.name!r}"))
+            o = self.obj = plain_table(o.read_all())
+        if names is None:
+            return plain_table(to_arrow_table(o, f"registered object {self.name!r}"))
+        if not names:  # COUNT(*): the row count only
+            n = len(o) if not hasattr(o, "count_rows") else o.count_rows()
+            return pa.table({"_": pa.nulls(n)}).select([])
+        if isinstance(o, (pa.Table, pa.RecordBatch)):
+            part = o.select(names)
+        elif type(o).__module__.startswith("pandas"):
+            part = o[names]
+        elif hasattr(o, "to_table"):
+            part = o.to_table(columns=names)
+        else:
+            part = to_arrow_table(o, f"registered object {self.name!r}").select(names)
+        return plain_table(to_arrow_table(part, f"registered object {self.name!r}"))
 
-    def operator(self, planner):
+    def operator(self, planner, wanted: Callable[[str], bool] | None = None):
+        """A source reading the columns ``wanted`` accepts (all when None)."""
         from sochdb.sql.operators import Materialized
-        cols = [ColumnInfo(f.name, self.name.lower(), planner.fresh(), f.type)
-                for f in self.schema]
-        return Materialized(cols, lambda ctx: self.table(), f"Registered {self.name}")
+        fields = [f for f in self.schema if wanted is None or wanted(f.name)]
+        cols = [ColumnInfo(f.name, self.name.lower(), planner.fresh(), f.type) for f in fields]
+        names = None if len(fields) == len(self.schema) else [f.name for f in fields]
+        return Materialized(cols, lambda ctx: self.table(names), f"Registered {self.name}")
 
 
 def register(db: "Database", name: str, obj: Any) -> None:

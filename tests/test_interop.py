@@ -519,3 +519,20 @@ def test_arrow_c_stream_with_duckdb(nums):
     assert got == [(2500, sum(range(2500)), 2500 - 358, "s9")]
     rel = duckdb.from_arrow(nums.execute_sql("SELECT k, s FROM nums WHERE k < 3 ORDER BY k"))
     assert rel.order("k").fetchall() == [(0, "s0"), (1, "s1"), (2, "s2")]
+
+
+def test_registered_objects_read_only_the_columns_a_query_names():
+    import pandas as pd
+    import pyarrow.dataset as ds
+    db = Database.open(":memory:")
+    df = pd.DataFrame({"a": [1, 2, 3], "odd": [1, 2, 3]})
+    db.register("p", df)
+    df["odd"] = [1, "x", object()]  # read in place: now only a query naming it may fail
+    assert db.execute_sql("SELECT SUM(a), COUNT(*) FROM p").rows() == [(6, 3)]
+    with pytest.raises(Exception):
+        db.execute_sql("SELECT odd FROM p").rows()
+    db.register("d", ds.dataset(pa.table({"k": [1, 2, 2], "v": ["x", "y", "z"]})))
+    assert db.execute_sql("SELECT COUNT(*) FROM d").rows() == [(3,)]
+    assert db.execute_sql("SELECT v FROM d WHERE k = 2 ORDER BY v").rows() == [("y",), ("z",)]
+    assert db.execute_sql("SELECT b FROM d AS t(a, b) WHERE a = 1").rows() == [("x",)]
+    db.close()

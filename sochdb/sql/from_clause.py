@@ -219,8 +219,13 @@ def _plan_table(planner: "Planner", ref: exp.Table, outer: Scope | None,
             return Item(KVScan(cols), qual, cols)
         registered = planner.registry.get(name.lower())
         if registered is not None:
-            op = registered.operator(planner)
-            return _requalify(op, alias, alias_node)
+            renamed = alias_node is not None and alias_node.args.get("columns")
+            op = registered.operator(planner, None if renamed else  # positional aliases
+                                     lambda n: needed.wants(qual, n))
+            item = _requalify(op, alias, alias_node)
+            if not renamed:
+                item.names = registered.schema.names  # for messages: all its columns
+            return item
         known = planner.catalog.table_names() + [v.name for v in planner.catalog.views.values()]
         raise BindError(f"unknown table {name!r}{suggest(name, known)}", table=name)
     if tdef.hidden and not name.startswith(HIDDEN_PREFIX):
