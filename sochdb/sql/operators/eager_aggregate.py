@@ -14,13 +14,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from sochdb.sql.aggregates import AggSpec, run_aggregate
 from sochdb.sql.operators.join import Join
-from sochdb.sql.operators.relational import take_rows
 
 if TYPE_CHECKING:
     from sochdb.sql.context import ExecContext
@@ -120,9 +118,12 @@ def execute(agg: "Aggregate", ctx: "ExecContext") -> tuple[pa.Table | None, pa.T
 
 
 def _few_groups(t: pa.Table, fields: list[str]) -> bool:
+    """Whether a sample (runs of rows spread over the table) has few distinct keys."""
+    t = t.select(fields)
     n = t.num_rows
-    m = min(n, SAMPLE_ROWS)
-    idx = np.linspace(0, n - 1, m).astype(np.int64)
-    sample = take_rows(t.select(fields), pa.array(idx))
+    runs = 20
+    step = max(n // runs, 1)
+    size = max(SAMPLE_ROWS // runs, 1)
+    sample = pa.concat_tables([t.slice(start, size) for start in range(0, n, step)][:runs])
     distinct = sample.group_by(fields, use_threads=False).aggregate([]).num_rows
-    return distinct <= m * MAX_DISTINCT_SHARE
+    return distinct <= sample.num_rows * MAX_DISTINCT_SHARE
