@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from sochdb.engine import manifest as manifest_io
+from sochdb.engine import zonemap
 from sochdb.engine.fileio import FileSystem
-from sochdb.engine.segment import write_segment
+from sochdb.engine.segment import segment_entry, write_segment
 from sochdb.engine.table import ROWID, scan_groups
 from sochdb.engine.wal import MAGIC, wal_file_name
 from sochdb.errors import OperationalError
@@ -50,6 +51,7 @@ def backup(engine: "Engine", target: str, fs: FileSystem | None = None) -> int:
         tables: dict[str, list[dict]] = {}
         for tdef in txn.catalog.tables.values():
             fields = [c.field for c in tdef.columns]
+            types = {c.field: c.type for c in tdef.columns}
             refs = []
             for grp_n in captured.get(tdef.id, []):
                 for data, rids in scan_groups([grp_n], txn.snap, tdef, fields, True):
@@ -57,7 +59,8 @@ def backup(engine: "Engine", target: str, fs: FileSystem | None = None) -> int:
                         continue
                     ref = write_segment(fs, seg_dir, f"t{tdef.id}-{next(counter):08d}.arrow",
                                         data.append_column(ROWID, pa.array(rids)))
-                    refs.append({**ref.to_json(), "first_rowid": int(rids[0])})
+                    refs.append(segment_entry(ref, int(rids[0]), zonemap.to_json(
+                        zonemap.compute(data), types)))
             tables[str(tdef.id)] = refs
         pairs = list(txn.kv_scan(None, None))
         kv = []

@@ -20,10 +20,10 @@ import pyarrow as pa
 
 from sochdb.config import Config
 from sochdb.engine import manifest as manifest_io
-from sochdb.engine import records, wal
+from sochdb.engine import records, wal, zonemap
 from sochdb.engine.catalog import Catalog, TableDef, ViewDef
 from sochdb.engine.fileio import DirectoryLock, FileSystem
-from sochdb.engine.segment import SegmentRef, read_segment, write_segment
+from sochdb.engine.segment import SegmentRef, read_segment, segment_entry, write_segment
 from sochdb.engine.table import (MAX_LSN, ROW_GROUP_ROWS, ROWID, RowGroup, TableStore,
                                  project)
 from sochdb.engine.transaction import TxnState
@@ -143,10 +143,12 @@ class Engine:
         referenced = set()
         for tid_text, refs in man.tables.items():
             store = TableStore(int(tid_text))
+            types = self._types(int(tid_text))
             for r in refs:
                 ref = SegmentRef.from_json(r)
                 referenced.add(ref.name)
-                store.add_segment_group(ref, r["first_rowid"], self._loader(ref))
+                store.add_segment_group(ref, r["first_rowid"], self._loader(ref),
+                                        zonemap.from_json(r.get("stats"), types))
             self.stores[store.table_id] = store
         for tdef in self.catalog.tables.values():
             self.stores.setdefault(tdef.id, TableStore(tdef.id))
@@ -189,6 +191,10 @@ class Engine:
         if self.config.wal_enabled:
             self._wal = wal.WalWriter(fs, self.wal_dir, seq, self.config.sync_mode)
 
+    def _types(self, tid: int) -> dict[str, pa.DataType]:
+        tdef = self.catalog.by_id(tid)
+        return {c.field: c.type for c in tdef.columns} if tdef is not None else {}
+
     def _loader(self, ref: SegmentRef):
         def load(columns: list[str] | None = None) -> pa.Table:
             self.counters.cache_misses += 1
@@ -214,7 +220,7 @@ class Engine:
                 parts = []
                 for r in body["segments"]:
                     ref = SegmentRef.from_json(r)
-                    parts.append((ref, r["first_rowid"], self._loader(ref)))
+                    parts.append((ref, r["first_rowid"], self._loader(ref), r.get("stats")))
                     self.next_rowid = max(self.next_rowid, r["first_rowid"] + ref.rows)
                     # the manifest's counter predates these files: never reuse their names
                     number = ref.name.rsplit("-", 1)[-1].split(".", 1)[0]
@@ -272,7 +278,7 @@ class Engine:
                 bulk: list = []
                 if self._wal is not None:
                     if any(d.num_rows >= BULK_ROWS for _, d, _ in inserts):
-                        inserts, bulk = self._write_bulk(inserts)
+                        inserts, bulk = self._write_bulk(inserts, txn.catalog)
                     payload = self._encode(catalog_ops, kv_keys, kv_values, inserts, deletes,
                                            bulk)
                     self.counters.bytes_written += self._wal.append(lsn, payload)
@@ -283,7 +289,7 @@ class Engine:
             self._apply(lsn, catalog_ops, kv_keys, kv_values, inserts, deletes,
                         keep_versions=bool(self.active), kv_dict=txn.kv_writes, bulk=bulk)
             last = [int(r[-1]) for _, _, r in inserts] + \
-                [first + ref.rows - 1 for _, parts in bulk for ref, first, _ in parts]
+                [first + ref.rows - 1 for _, parts in bulk for ref, first, _, _ in parts]
             if last:
                 self.next_rowid = max(self.next_rowid, max(last) + 1)
             self.last_lsn = lsn
@@ -347,7 +353,7 @@ class Engine:
             inserts.append((tid, data, rids))
         return inserts, deletes
 
-    def _write_bulk(self, inserts):
+    def _write_bulk(self, inserts, catalog: Catalog):
         """Write the large inserts as segment files, one per row group, synced before the
         WAL record that names them; return the other inserts and, per table, the written
         (segment, first rowid, (rows, rowids)) parts. Files of a commit that then fails are
@@ -367,8 +373,9 @@ class Engine:
 
         def write(job):
             name, part, prids = job
-            return write_segment(self.fs, self.segment_dir, name,
-                                 part.append_column(ROWID, pa.array(prids)), sync)
+            ref = write_segment(self.fs, self.segment_dir, name,
+                                part.append_column(ROWID, pa.array(prids)), sync)
+            return ref, zonemap.compute(part)
 
         flat = [p for _, parts in jobs for p in parts]
         with ThreadPoolExecutor(max_workers=min(len(flat), os.cpu_count() or 1)) as pool:
@@ -378,10 +385,12 @@ class Engine:
         bulk = []
         for tid, parts in jobs:
             out = []
+            tdef = catalog.by_id(tid)
+            types = {c.field: c.type for c in tdef.columns} if tdef is not None else {}
             for _name, part, prids in parts:
-                ref = next(refs)
+                ref, stats = next(refs)
                 self.counters.bytes_written += ref.size
-                out.append((ref, int(prids[0]), (part, prids)))
+                out.append((ref, int(prids[0]), (part, prids), zonemap.to_json(stats, types)))
             bulk.append((tid, out))
         return small, bulk
 
@@ -390,7 +399,7 @@ class Engine:
         ops = [(records.TAG_CATALOG, records.encode_json(op)) for op in catalog_ops]
         for tid, parts in bulk:
             ops.append((records.TAG_SEGMENTS, records.encode_json({"table": tid, "segments": [
-                {**ref.to_json(), "first_rowid": first} for ref, first, _ in parts]})))
+                segment_entry(ref, first, stats) for ref, first, _, stats in parts]})))
         if kv_keys:
             ops.append((records.TAG_KV, records.encode_kv(kv_keys, kv_values)))
         for tid, rids in deletes:
@@ -559,7 +568,9 @@ class Engine:
         for tid, parts in bulk:
             store = self.stores.get(tid)
             if store is not None:
-                store.append_segments(parts, lsn)
+                types = self._types(tid)  # after the record's own CREATE TABLE, if any
+                store.append_segments([(ref, first, rows, zonemap.from_json(stats, types))
+                                       for ref, first, rows, stats in parts], lsn)
                 table_lsn[tid] = lsn
 
     def _apply_catalog(self, op: dict) -> None:
@@ -657,16 +668,19 @@ class Engine:
             new_groups: list[RowGroup] = []
             changed = False
             removed = 0
+            types = self._types(tid)
             for g in store.groups:
                 n = g.n
                 if n == 0:
                     changed = True
                     continue
                 ref = g.segment
+                stats = g.stats  # bounds of a superset stay valid after deletes
                 if write and (ref is None or g.dirty):
                     live, rids = g.live_table(lsn)
                     ref = (self._write(f"t{tid}", live.append_column(ROWID, pa.array(rids)), sync)
                            if live.num_rows else None)
+                    stats = zonemap.compute(live) if live.num_rows else None
                     first = int(rids[0]) if len(rids) else 0
                 else:
                     first = g.first_rowid
@@ -691,9 +705,14 @@ class Engine:
                     if write:
                         kept.segment = ref
                         kept.dirty = False
+                        # the file's bounds hold in memory unless the group still keeps rows
+                        # deleted after the file's snapshot (old snapshots see them)
+                        kept.stats = stats if not kept.ndeleted else None
+                    elif kept is not g:
+                        kept.stats = g.stats
                     new_groups.append(kept)
                 if ref is not None:
-                    refs.append({**ref.to_json(), "first_rowid": first})
+                    refs.append(segment_entry(ref, first, zonemap.to_json(stats, types)))
             if changed:
                 store.replace_groups(new_groups, keep_indexes=removed * 4 < store.num_rows_upper)
             refs_by_table[str(tid)] = refs

@@ -38,6 +38,15 @@ class SegmentRef:
         return cls(d["name"], d["size"], d["crc"], d["rows"])
 
 
+def segment_entry(ref: SegmentRef, first_rowid: int, stats: dict | None) -> dict:
+    """A table segment as the manifest and bulk-load WAL records name it: the reference,
+    its first rowid and its zone map (zonemap.to_json), if any."""
+    entry = {**ref.to_json(), "first_rowid": first_rowid}
+    if stats:
+        entry["stats"] = stats
+    return entry
+
+
 def write_segment(fs: FileSystem, directory: str, name: str, table: pa.Table,
                   sync: bool = True) -> SegmentRef:
     sink = pa.BufferOutputStream()

@@ -42,7 +42,7 @@ class RowGroup:
 
     __slots__ = ("_data", "_cols", "_absent", "n", "_rowids", "created", "_deleted",
                  "ndeleted", "max_created", "segment", "dirty", "sealed", "min_delete_lsn",
-                 "_loader", "first_rowid", "_by_name")
+                 "_loader", "first_rowid", "_by_name", "stats")
 
     def __init__(self, data: pa.Table | None, rowids: np.ndarray | None, created_lsn: int,
                  segment: SegmentRef | None = None, n: int | None = None,
@@ -70,6 +70,7 @@ class RowGroup:
         self.dirty = segment is None
         self.sealed = segment is not None
         self._loader = loader
+        self.stats: dict[str, tuple[Any, Any]] | None = None  # zone map (zonemap.py)
 
     @property
     def loaded(self) -> bool:
@@ -169,6 +170,7 @@ class RowGroup:
                 new = np.full(cap, fill, dtype=np.int64)
                 new[:n] = old[:n]
                 setattr(self, name, new)
+        self.stats = None  # the new rows may fall outside the bounds
         self.rowids[n:need] = rowids
         self.created[n:need] = lsn
         self.deleted[n:need] = MAX_LSN
@@ -363,18 +365,19 @@ class TableStore:
                     idx.add(data, rowids)
 
     def append_segments(self, parts, lsn: int) -> None:
-        """Attach row groups a bulk load wrote as segments: ``(ref, first_rowid, rows)`` with
-        ``rows`` either ``(data, rowids)`` still in memory or a loader (WAL replay)."""
+        """Attach row groups a bulk load wrote as segments: ``(ref, first_rowid, rows, stats)``
+        with ``rows`` either ``(data, rowids)`` still in memory or a loader (WAL replay)."""
         if self.groups:
             self.groups[-1].sealed = True
         new = []
-        for ref, first, rows in parts:
+        for ref, first, rows, stats in parts:
             if callable(rows):
                 grp = RowGroup(None, None, 0, segment=ref, n=ref.rows, first_rowid=first,
                                loader=rows)
             else:
                 grp = RowGroup(rows[0], rows[1], lsn, segment=ref)
             grp.sealed = True
+            grp.stats = stats
             new.append(grp)
         self.groups = [*self.groups, *new]
         self._firsts = [*self._firsts, *(g.first_rowid for g in new)]
@@ -399,10 +402,11 @@ class TableStore:
             self.groups[-1].sealed = True
 
     def add_segment_group(self, ref: SegmentRef, first_rowid: int,
-                          loader: Callable[[], pa.Table]) -> None:
+                          loader: Callable[[], pa.Table], stats=None) -> None:
         """Attach a checkpointed row group that is read from its segment on first use."""
         grp = RowGroup(None, None, 0, segment=ref, n=ref.rows, first_rowid=first_rowid,
                        loader=loader)
+        grp.stats = stats
         if self.groups:
             self.groups[-1].sealed = True
         grp.sealed = ref.rows >= ROW_GROUP_ROWS
@@ -456,10 +460,15 @@ def project(data: pa.Table, tdef: TableDef, fields: Sequence[str]) -> pa.Table:
 
 def scan_groups(captured: list[tuple[RowGroup, int]], snap: int, tdef: TableDef,
                 fields: Sequence[str], with_rowids: bool = False,
+                prune: Callable[[dict], bool] | None = None,
                 ) -> Iterator[tuple[pa.Table, np.ndarray | None]]:
-    """Yield visible rows of each captured group as (table of ``fields``, rowids or None)."""
+    """Yield visible rows of each captured group as (table of ``fields``, rowids or None).
+    Groups whose zone map ``prune`` rejects (no row can pass the scan's filter) are skipped
+    without being read."""
     for grp, n in captured:
         if n == 0:
+            continue
+        if prune is not None and grp.stats is not None and prune(grp.stats):
             continue
         mask = grp.visible_mask(n, snap)
         stored = grp.select(fields)

@@ -276,16 +276,17 @@ class TableView:
         cols = self.tdef.columns if names is None else [self.tdef.column(n) for n in names]
         return [c.field for c in cols]
 
-    def scan(self, fields: Sequence[str], with_rowids: bool = False,
+    def scan(self, fields: Sequence[str], with_rowids: bool = False, prune=None,
              ) -> Iterator[tuple[pa.Table, np.ndarray | None]]:
-        """Yield (physical table of ``fields``, rowids or None) for every visible row."""
+        """Yield (physical table of ``fields``, rowids or None) for every visible row, but
+        for committed row groups whose zone map ``prune`` rejects."""
         local = self.local
         if self.txn.serializable:
             self.txn.read_tables.add(self.tdef.id)
         deletes = local.committed_deletes() if local is not None else None
         need_rids = with_rowids or (deletes is not None and len(deletes) > 0)
         for data, rids in scan_groups(self.captured, self.txn.snap, self.tdef, fields,
-                                      need_rids):
+                                      need_rids, prune):
             if deletes is not None and len(deletes):
                 keep = ~np.isin(rids, deletes)
                 if not keep.all():

@@ -310,11 +310,57 @@ def _push_filters(planner: "Planner", it: Item, preds: list[exp.Expression],
             node = and_all(preds)
             op.predicate = bool_expr(comp.compile(node))
             op.parallel = is_pure(node)
+            op.zone = _zone_constraints(planner, op, preds, outer)
         it.op = op
         return
     node = and_all(preds)
     it.op = Filter(op, bool_expr(comp.compile(node)))
     it.op.parallel = is_pure(node)
+
+
+_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "="}
+_OPS = {exp.EQ: "=", exp.LT: "<", exp.LTE: "<=", exp.GT: ">", exp.GTE: ">="}
+
+
+def _zone_constraints(planner, scan: TableScan, preds, outer) -> list:
+    """``column <op> constant`` and ``column BETWEEN a AND b`` conjuncts on a scanned column,
+    as (physical field, op, compiled constant): the scan skips row groups whose zone map
+    shows that no row can pass."""
+    by_name = {c.name.lower(): f for c, f in zip(scan.columns, scan.physical)}
+    comp = planner.compiler(Scope([], outer), "WHERE")
+
+    def column(node) -> str | None:
+        if isinstance(node, exp.Column) and not isinstance(node.this, exp.Star) and (
+                not node.table or node.table.lower() == scan.alias.lower()):
+            return by_name.get(node.name.lower())
+        return None
+
+    def constant(node):
+        if node.find(exp.Column, exp.Select) is not None:
+            return None
+        try:
+            e = comp.compile(node)
+        except Exception:  # noqa: BLE001 - not a constant this scan can use
+            return None
+        return e if e.const or e.param is not None else None
+
+    out = []
+    for p in preds:
+        if isinstance(p, exp.Between):
+            f = column(p.this)
+            lo, hi = constant(p.args["low"]), constant(p.args["high"])
+            if f is not None and lo is not None and hi is not None:
+                out += [(f, ">=", lo), (f, "<=", hi)]
+            continue
+        op = _OPS.get(type(p))
+        if op is None:
+            continue
+        for a, b, o in ((p.left, p.right, op), (p.right, p.left, _FLIP[op])):
+            f, c = column(a), constant(b)
+            if f is not None and c is not None:
+                out.append((f, o, c))
+                break
+    return out
 
 
 def _index_lookup(planner, scan: TableScan, preds, items, index, outer):

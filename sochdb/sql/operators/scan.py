@@ -8,6 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sochdb.engine import zonemap
 from sochdb.engine.catalog import TableDef
 from sochdb.sql.expressions import CExpr, bool_expr, to_array
 from sochdb.sql.operators.base import Operator
@@ -39,6 +40,9 @@ class TableScan(Operator):
         self.predicate: CExpr | None = None
         self.parallel = False  # the predicate may run on slices in threads (parallel.is_pure)
         self.input_rows: int | None = None  # rows read before the predicate, last execution
+        # (physical field, op, constant) conjuncts of the predicate, for zone maps
+        self.zone: list[tuple[str, str, CExpr]] = []
+        self.groups_skipped = 0  # row groups the zone maps ruled out, last execution
 
     def execute(self, ctx: "ExecContext") -> pa.Table:
         pred = self.predicate
@@ -52,7 +56,8 @@ class TableScan(Operator):
         names = [c.field for c in self.columns]
         parts = []
         rows = 0
-        for data, rids in view.scan(self.physical, with_rowids=self.with_rowids):
+        for data, rids in view.scan(self.physical, with_rowids=self.with_rowids,
+                                    prune=self._pruner(ctx)):
             ctx.check_interrupt()
             if self.with_rowids:
                 data = data.append_column(ROWID_NAME, pa.array(rids))
@@ -78,6 +83,25 @@ class TableScan(Operator):
         if ctx.memory_limit is not None:
             ctx.check_memory(out.nbytes, f"the rows read from {self.tdef.name}")
         return out
+
+    def _pruner(self, ctx: "ExecContext"):
+        """A test rejecting row groups whose zone map proves that no row passes, or None."""
+        self.groups_skipped = 0
+        if not self.zone:
+            return None
+        constraints = []
+        for field, op, e in self.zone:
+            v = e.fn(None, ctx)
+            if not v.is_valid:  # a comparison with NULL holds for no row
+                return lambda stats: True
+            constraints.append((field, op, v.as_py()))
+
+        def prune(stats) -> bool:
+            if zonemap.can_match(stats, constraints):
+                return False
+            self.groups_skipped += 1
+            return True
+        return prune
 
     def describe(self) -> str:
         cols = ", ".join(c.name for c in self.columns if c.name != ROWID_NAME)
