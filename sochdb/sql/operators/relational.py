@@ -180,10 +180,12 @@ def sort_indices(t: pa.Table, keys: list[SortKey], ctx, limit: int | None = None
     arrays, names, sort_keys = [], [], []
     for i, k in enumerate(keys):
         v = materialize(k.expr.fn(t, ctx), n, k.expr.type)
-        if limit is not None and len(keys) == 1 and n >= PARALLEL_TOPK_ROWS and \
+        if limit is not None and len(keys) == 1 and n >= THRESHOLD_TOPK_ROWS and \
                 limit < n // 64 and not v.null_count and (
                     pa.types.is_integer(v.type) or pa.types.is_floating(v.type)):
-            top = _parallel_top_k(v, limit, k.descending)
+            top = _threshold_top_k(v, limit, k.descending)
+            if top is None and n >= PARALLEL_TOPK_ROWS:
+                top = _parallel_top_k(v, limit, k.descending)
             if top is not None:
                 return top
         if isinstance(v, pa.ChunkedArray):
@@ -208,14 +210,51 @@ def sort_indices(t: pa.Table, keys: list[SortKey], ctx, limit: int | None = None
     return pc.sort_indices(table, sort_keys=sort_keys)
 
 
+#: A numeric top-k over at least this many rows first tries a sampled cut-off.
+THRESHOLD_TOPK_ROWS = 1 << 12
 #: A top-k over at least this many rows picks candidates chunk by chunk on every core.
 PARALLEL_TOPK_ROWS = 1 << 21
 
 
+def _threshold_top_k(values, k: int, descending: bool) -> pa.Array | None:
+    """Top-k through a cut-off guessed from a sample: one vectorized comparison per chunk
+    keeps the few rows at or beyond it, and the exact top k is picked among those. None when
+    fewer than ``k`` rows pass (the guess was too tight). NaN passes no comparison, which
+    matches the order (NaN after every number) as long as ``k`` numbers pass."""
+    chunks = [c.to_numpy(zero_copy_only=False)
+              for c in (values.chunks if isinstance(values, pa.ChunkedArray) else [values])]
+    n = sum(len(c) for c in chunks)
+    step = max(n // 65536, 1)
+    s = np.concatenate([c[::step] for c in chunks])
+    if s.dtype.kind == "f":
+        s = s[~np.isnan(s)]
+    want = min(len(s) - 1, int(k * len(s) / n * 4) + 16)  # a 4x margin, and some rows
+    if want < 0:
+        return None
+    if descending:
+        cut = np.partition(s, len(s) - 1 - want)[len(s) - 1 - want]
+    else:
+        cut = np.partition(s, want)[want]
+    cand, vals, start = [], [], 0
+    for c in chunks:
+        hit = np.flatnonzero(c >= cut if descending else c <= cut)
+        cand.append(hit + start)
+        vals.append(c[hit])
+        start += len(c)
+    cand_rows = np.concatenate(cand)
+    if len(cand_rows) < k:
+        return None
+    v = np.concatenate(vals)
+    if descending:  # reversed order without overflow: ~x for integers
+        v = -v if v.dtype.kind == "f" else ~v
+    order = np.argsort(v, kind="stable")[:k]  # candidates are in row order: ties keep it
+    return pa.array(cand_rows[order])
+
+
 def _parallel_top_k(values, k: int, descending: bool) -> pa.Array | None:
     """Positions of the ``k`` first rows of a NULL-free numeric column in sort order: each
-    chunk's own top ``k`` (numpy argpartition, which releases the GIL) on a thread pool, then
-    a stable sort of the candidates, so ties keep row order as in the single-thread path.
+    chunk's own top ``k`` (numpy partition, which releases the GIL) on a thread pool, then a
+    stable sort of the candidates, so ties keep row order as in a full sort.
     None when a float column holds NaN (Arrow's sort places NaN; this path does not)."""
     chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
     starts = np.cumsum([0] + [len(c) for c in chunks[:-1]])
@@ -226,10 +265,14 @@ def _parallel_top_k(values, k: int, descending: bool) -> pa.Array | None:
             return None
         if len(x) <= k:
             idx = np.arange(len(x))
-        elif descending:
-            idx = np.argpartition(x, len(x) - k)[len(x) - k:]
         else:
-            idx = np.argpartition(x, k - 1)[:k]
+            # the chunk's k-th value; then every better row and the earliest rows tied
+            # with it, so that ties are won by the earlier rows as in a stable sort
+            kth = np.partition(x, len(x) - k)[len(x) - k] if descending else \
+                np.partition(x, k - 1)[k - 1]
+            better = np.flatnonzero(x > kth if descending else x < kth)
+            tied = np.flatnonzero(x == kth)[:k - len(better)]
+            idx = np.sort(np.concatenate([better, tied]))
         return idx + starts[i], x[idx]
 
     parts = list(parallel.executor().map(top, range(len(chunks))))
