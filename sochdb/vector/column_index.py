@@ -37,6 +37,8 @@ __all__ = ["ColumnIndex", "column_matrix"]
 #: the size it had when last saved (and always when the database closes); a crash costs at
 #: most that much catch-up work on the next open.
 SAVE_FRACTION = 0.25
+#: Indexes of at most this many rows (row versions) are searched exactly, without the graph.
+EXACT_ROWS = 1024
 _EXACT_CHUNK = 65536
 
 
@@ -369,7 +371,7 @@ class ColumnIndex:
             raise ProgrammingError(f"vector index {self.idef.name!r}: its table or column no "
                                    f"longer exists")
         view = txn.view(tdef)
-        if not self.can_serve(txn):
+        if not self.can_serve(txn) or self._small(view):
             return self.exact(view, queries, k, allowed)
         self.catch_up()
         graph = self.ensure()
@@ -384,6 +386,15 @@ class ColumnIndex:
             # Rows committed after the snapshot, or deleted before it but not yet removed.
             res = graph.search(queries, k, ef=ef, filter=view._visible_committed)
         return res
+
+    @staticmethod
+    def _small(view: TableView) -> bool:
+        """Few enough rows that one exact pass beats the graph (and is exact: a graph this
+        small, after many replacements, can miss a true neighbour)."""
+        rows = view.store.num_rows_upper if view.store is not None else 0
+        if view.local is not None:
+            rows += sum(len(r) for _, r in view.local.live_inserts())
+        return rows <= EXACT_ROWS
 
     def exact(self, view: TableView, queries: np.ndarray, k: int,
               allowed: np.ndarray | None = None) -> SearchResult:
