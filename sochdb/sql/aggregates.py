@@ -162,10 +162,13 @@ def run_aggregate(table: pa.Table, keys: list[str], specs: list[AggSpec]) -> pa.
         native.append(("__row", "list", None))
     aggs, plan = _fuse(work, native)
     threads = work.num_rows >= THREADED_ROWS and not need_groups
+    work, widths = _short_string_keys(work, keys) if threads else (work, {})
     grouped = work.group_by(keys, use_threads=threads).aggregate(aggs)
     names = grouped.schema.names
     # Arrow names outputs "<field>_<function>"; the native specs come first, in order.
-    key_cols = [grouped.column(k) for k in keys]
+    key_cols = [grouped.column(k) if k not in widths else _strings_of(grouped.column(k),
+                                                                      widths[k])
+                for k in keys]
     agg_cols = _unfuse([grouped.column(i) for i, n in enumerate(names) if n not in keys], plan)
     out_cols: dict[str, Any] = {}
     for s, col in zip(native_out, agg_cols):
@@ -181,6 +184,52 @@ def run_aggregate(table: pa.Table, keys: list[str], specs: list[AggSpec]) -> pa.
             out_cols[s.out] = _special(work, s, gid, ngroups)
     arrays = key_cols + [out_cols[s.out] for s in specs]
     return pa.table(arrays, names=keys + [s.out for s in specs])
+
+
+_CODE_TYPES = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
+
+
+def _short_string_keys(work: pa.Table, keys: list[str]) -> tuple[pa.Table, dict[str, int]]:
+    """String keys whose values all have the same byte length of 1, 2, 4 or 8 (flags,
+    codes) grouped as unsigned integers read straight from the string bytes: Arrow hashes
+    integers about twice as fast as strings. Returns the table and, per replaced key, the
+    width (see _strings_of)."""
+    widths: dict[str, int] = {}
+    for k in keys:
+        col = work.column(k)
+        if col.type != pa.string() or col.null_count or not len(col):
+            continue
+        parts, width = [], None
+        for ch in col.chunks:
+            if not len(ch):
+                continue
+            offs = np.frombuffer(ch.buffers()[1], dtype=np.int32, count=len(ch) + 1,
+                                 offset=ch.offset * 4)
+            lengths = np.diff(offs)
+            w = int(lengths[0])
+            if w not in _CODE_TYPES or (width is not None and w != width) or \
+                    not (lengths == w).all():
+                break
+            width = w
+            data = np.frombuffer(ch.buffers()[2], dtype=np.uint8)[offs[0]:offs[-1]]
+            parts.append(pa.array(data.view(_CODE_TYPES[w])))
+        else:
+            if width is not None:
+                widths[k] = width
+                work = work.set_column(work.schema.get_field_index(k), k,
+                                       pa.chunked_array(parts))
+    return work, widths
+
+
+def _strings_of(codes: pa.ChunkedArray | pa.Array, width: int) -> pa.Array:
+    """The strings whose bytes the integer ``codes`` hold (the inverse of the above)."""
+    if isinstance(codes, pa.ChunkedArray):
+        codes = codes.combine_chunks()
+    raw = codes.to_numpy().astype(_CODE_TYPES[width], copy=False).view(np.uint8)
+    n = len(codes)
+    offsets = np.arange(0, (n + 1) * width, width, dtype=np.int32)
+    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets.tobytes()),
+                                       pa.py_buffer(raw.tobytes()))
 
 
 def _fuse(work: pa.Table, native: list[tuple]) -> tuple[list[tuple], list[tuple]]:
