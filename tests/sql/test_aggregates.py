@@ -30,7 +30,9 @@ def _sorted(t: pa.Table, keys: list[str]) -> list[tuple]:
     ["abcd", "wxyz", "0000"],              # four bytes
     ["abcdefgh", "ABCDEFGH"],              # eight bytes
     ["a", "bb", "ccc"],                    # mixed widths: the plain path
-    ["abc", "xyz"],                        # three bytes: the plain path
+    ["abc", "xyz", "a\x00c"],               # three bytes, padded (a NUL byte is data)
+    ["abcdefg", "1234567"],                # seven bytes, padded
+    ["abcdefghi", "123456789"],            # nine bytes: the plain path
     ["x", None, "y"],                      # NULL keys: the plain path
 ])
 def test_short_string_keys_group_like_strings(values, monkeypatch):
@@ -54,4 +56,4 @@ def test_short_string_keys_group_like_strings(values, monkeypatch):
     _, widths = aggregates._short_string_keys(t, ["k", "j"])
     assert widths.get("j") == 1
     assert ("k" in widths) == (len({len(v.encode()) for v in values if v}) == 1 and
-                               None not in values and len(values[0].encode()) in (1, 2, 4, 8))
+                               None not in values and len(values[0].encode()) <= 8)
