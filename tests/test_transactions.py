@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from sochdb import Database, TransactionClosedError, TransactionConflictError
+from sochdb import TransactionClosedError, TransactionConflictError
 
 
 def test_guide_automatic_transaction(db):

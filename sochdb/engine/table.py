@@ -15,7 +15,6 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from sochdb.engine.catalog import TableDef
 from sochdb.engine.segment import SegmentRef

@@ -8,7 +8,6 @@ over whole columns; calendar arithmetic without a kernel uses numpy datetime64.
 
 from __future__ import annotations
 
-import calendar
 import datetime
 import re
 

@@ -10,4 +10,4 @@ from sochdb.sql.operators.window import Window
 
 __all__ = ["Operator", "SingleRow", "Materialized", "empty_table", "TableScan", "IndexLookup",
            "KVScan", "ValuesScan", "Filter", "Project", "Distinct", "Limit", "Sort", "Join",
-           "Aggregate", "SetOp"]
+           "Aggregate", "SetOp", "Window"]
