@@ -21,6 +21,7 @@ from sochdb.sql.expressions import CExpr, and_exprs, materialize
 from sochdb.sql.operators.base import Operator
 from sochdb.sql.operators.join import ORDER_ROWS, Join
 from sochdb.sql.operators.join_pairs import is_unique
+from sochdb.sql.operators.relational import take_rows
 from sochdb.sql.scope import ColumnInfo
 
 if TYPE_CHECKING:
@@ -153,6 +154,7 @@ class JoinGraph(Operator):
                 for c, (lexpr, rexpr) in links:
                     if self._unique(rexpr, rows.tables[j], ctx):
                         est = min(est, n * sizes[j] / base[j])
+                        continue  # bounded by the joined rows: skip checking them
                     side = c.left_items if c.left is lexpr else c.right_items
                     if n <= UNIQUE_CHECK_ROWS and self._unique(
                             lexpr, rows.narrow([(lexpr, side)]), ctx):
@@ -200,7 +202,8 @@ class _Rows:
             return col
         hit = self._taken.get((i, field))
         if hit is None:
-            hit = self._taken[(i, field)] = col.take(pa.array(p))
+            hit = take_rows(pa.table({"c": col}), pa.array(p)).column(0)
+            self._taken[(i, field)] = hit
         return hit
 
     def narrow(self, needs: list[tuple[CExpr | None, frozenset[int] | None]],

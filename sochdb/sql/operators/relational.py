@@ -155,7 +155,7 @@ def take_rows(t: pa.Table, idx: pa.Array) -> pa.Table:
     """``t.take(idx)``; a few rows of a table of many chunks are taken batch by batch
     (Arrow's take on chunked data concatenates every chunk first)."""
     n = len(idx)
-    if n * 64 > t.num_rows or t.num_columns == 0 or idx.null_count:
+    if n * 256 > t.num_rows or t.num_columns == 0 or idx.null_count:
         return t.take(idx)
     batches = t.to_batches()
     if len(batches) <= 1:
@@ -164,10 +164,12 @@ def take_rows(t: pa.Table, idx: pa.Array) -> pa.Table:
     starts = np.cumsum([0] + [b.num_rows for b in batches])
     which = np.searchsorted(starts, rows, side="right") - 1
     order = np.argsort(which, kind="stable")
+    bounds = np.searchsorted(which[order], np.arange(len(batches) + 1))
     parts = []
-    for b in np.unique(which):
-        sel = order[which[order] == b]
-        parts.append(batches[b].take(pa.array(rows[sel] - starts[b])))
+    for b in range(len(batches)):
+        lo, hi = bounds[b], bounds[b + 1]
+        if lo < hi:
+            parts.append(batches[b].take(pa.array(rows[order[lo:hi]] - starts[b])))
     out = pa.Table.from_batches(parts, schema=t.schema)
     inverse = np.empty(n, dtype=np.int64)
     inverse[order] = np.arange(n)
