@@ -117,6 +117,40 @@ def _unique_side(lk: pa.Array, rk: pa.Array) -> str | None:
     return None
 
 
+def _unique_column_pairs(lcols: list, rcols: list) -> Pairs | None:
+    """Several keys, one of which is unique on the smaller side by itself (a primary key
+    next to a redundant condition, as ``c_custkey = o_custkey AND c_nationkey =
+    s_nationkey``): match on that key with one lookup, then keep the pairs whose other keys
+    are equal too. None when no single key is unique there."""
+    lks = [_decoded(_flat(c)) for c in lcols]
+    rks = [_decoded(_flat(c)) for c in rcols]
+    right_small = len(rks[0]) <= len(lks[0])
+    small = rks if right_small else lks
+    for i, key in enumerate(small):
+        if not is_unique(key):
+            continue
+        if right_small:
+            pos = lookup(lks[i], rks[i])
+            li = np.flatnonzero(pos >= 0)
+            ri = pos[li].astype(np.int64)
+        else:
+            pos = lookup(rks[i], lks[i])
+            ri = np.flatnonzero(pos >= 0)
+            li = pos[ri].astype(np.int64)
+        keep = np.ones(len(li), dtype=bool)
+        for j in range(len(lks)):
+            if j != i and len(li):
+                eq = pc.equal(lks[j].take(pa.array(li)), rks[j].take(pa.array(ri)))
+                keep &= pc.fill_null(eq, False).to_numpy(zero_copy_only=False)
+        li, ri = li[keep], ri[keep]
+        return Pairs(li, ri, right_small, right_small)
+    return None
+
+
+def _decoded(a: pa.Array) -> pa.Array:
+    return a.dictionary_decode() if pa.types.is_dictionary(a.type) else a
+
+
 def equi_pairs(lcols: list, rcols: list, left_outer: bool = False) -> Pairs:
     """Pairs of rows whose key columns are all equal (NULL keys match nothing).
 
@@ -141,6 +175,10 @@ def equi_pairs(lcols: list, rcols: list, left_outer: bool = False) -> Pairs:
             ri = np.flatnonzero(pos >= 0)
             li = pos[ri]
             return Pairs(li, ri, False)
+    else:
+        pairs = _unique_column_pairs(lcols, rcols)
+        if pairs is not None:
+            return pairs
     names = [f"k{i}" for i in range(len(lcols))]
     nl = len(lcols[0])
     nr = len(rcols[0])
