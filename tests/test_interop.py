@@ -536,3 +536,12 @@ def test_registered_objects_read_only_the_columns_a_query_names():
     assert db.execute_sql("SELECT v FROM d WHERE k = 2 ORDER BY v").rows() == [("y",), ("z",)]
     assert db.execute_sql("SELECT b FROM d AS t(a, b) WHERE a = 1").rows() == [("x",)]
     db.close()
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, True, "10"])
+def test_fetch_record_batch_refuses_bad_batch_sizes(bad):
+    db = Database.open(":memory:")
+    result = db.execute_sql("SELECT 1 AS x")
+    with pytest.raises(ProgrammingError, match="rows_per_batch must be a positive integer"):
+        result.fetch_record_batch(bad)
+    db.close()

@@ -144,7 +144,14 @@ class Result:
 
     def fetch_record_batch(self, rows_per_batch: int = 65536) -> pa.RecordBatchReader:
         """A streaming reader over the result's record batches."""
+        import numbers
+        if isinstance(rows_per_batch, bool) or not isinstance(rows_per_batch, numbers.Integral) \
+                or rows_per_batch <= 0:
+            from sochdb.errors import ProgrammingError
+            raise ProgrammingError(f"fetch_record_batch: rows_per_batch must be a positive "
+                                   f"integer, got {rows_per_batch!r}")
         t = self.arrow()
+        rows_per_batch = int(rows_per_batch)
         return pa.RecordBatchReader.from_batches(t.schema, t.to_batches(rows_per_batch))
 
     def __arrow_c_stream__(self, requested_schema=None):
