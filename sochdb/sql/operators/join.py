@@ -62,7 +62,7 @@ class Join(Operator):
         """The join of two computed inputs (the children's results, or tables the run-time
         join ordering produced)."""
         ctx.check_interrupt()
-        pairs = self._pairs(lt, rt, ctx)
+        pairs = self.key_pairs(lt, rt, ctx)
         li, ri, ordered = pairs.left, pairs.right, pairs.ordered
         ctx.check_interrupt()
         if ctx.memory_limit is not None and len(li):
@@ -71,12 +71,7 @@ class Join(Operator):
             ctx.check_memory(int(len(li) * width), f"the join output of {len(li):,} rows")
         if self.residual is not None and len(li):
             both = _combine(_take(lt, pa.array(li)), _take(rt, pa.array(ri)))
-            mask = self.residual.fn(both, ctx)
-            if isinstance(mask, pa.Scalar):
-                keep = np.full(len(li), bool(mask.is_valid and mask.as_py()))
-            else:
-                keep = to_array(pc.fill_null(mask, False), len(li)).to_numpy(
-                    zero_copy_only=False)
+            keep = true_rows(self.residual, both, ctx)
             li, ri = li[keep], ri[keep]
         kind = self.kind
         if kind in ("semi", "anti"):
@@ -118,7 +113,9 @@ class Join(Operator):
             out = out.set_column(i, target, pc.coalesce(out.column(a), out.column(b)))
         return out
 
-    def _pairs(self, lt: pa.Table, rt: pa.Table, ctx) -> Pairs:
+    def key_pairs(self, lt: pa.Table, rt: pa.Table, ctx) -> Pairs:
+        """The (left row, right row) pairs whose join keys are equal (all pairs for a
+        cross join); conditions that are not keys are left to the caller."""
         nl, nr = lt.num_rows, rt.num_rows
         if nl == 0 or nr == 0:
             return Pairs(np.empty(0, np.int64), np.empty(0, np.int64), True, True)
@@ -135,14 +132,18 @@ class Join(Operator):
             typ = T.common_type(a.type, b.type)
             va = T.cast(materialize(a.fn(lt, ctx), nl, a.type), typ)
             vb = T.cast(materialize(b.fn(rt, ctx), nr, b.type), typ)
-            if pa.types.is_dictionary(va.type):
-                va = va.dictionary_decode()
-            if pa.types.is_dictionary(vb.type):
-                vb = vb.dictionary_decode()
             lcols.append(va)
             rcols.append(vb)
         return equi_pairs(lcols, rcols, left_outer=self.kind == "left" and
                           self.residual is None)
+
+
+def true_rows(pred: CExpr, t: pa.Table, ctx: "ExecContext") -> np.ndarray:
+    """A boolean mask of the rows of ``t`` where ``pred`` is TRUE (NULL counts as false)."""
+    mask = pred.fn(t, ctx)
+    if isinstance(mask, pa.Scalar):
+        return np.full(t.num_rows, bool(mask.is_valid and mask.as_py()))
+    return to_array(pc.fill_null(mask, False), t.num_rows).to_numpy(zero_copy_only=False)
 
 
 def _indices(rows: np.ndarray) -> pa.Array:

@@ -15,12 +15,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from sochdb.sql.expressions import CExpr, and_exprs, materialize
 from sochdb.sql.operators.base import Operator
-from sochdb.sql.operators.join import ORDER_ROWS, Join
-from sochdb.sql.operators.join_pairs import is_unique
+from sochdb.sql.operators.join import ORDER_ROWS, Join, true_rows
+from sochdb.sql.operators.join_pairs import is_unique, key_array
 from sochdb.sql.operators.relational import take_rows
 from sochdb.sql.scope import ColumnInfo
 
@@ -76,7 +75,6 @@ class JoinGraph(Operator):
         base = [max(getattr(op, "input_rows", None) or 0, n, 1)
                 for op, n in zip(self.inputs, sizes)]
         dynamic = sum(sizes) >= DYNAMIC_ROWS
-        self._unique_cache: dict[tuple[int, int], tuple[object, bool]] = {}
         start = min(range(len(tables)), key=lambda i: (sizes[i], i)) if dynamic else 0
         rows = _Rows(tables, self.inputs, start)
         used: set[int] = set()
@@ -99,7 +97,7 @@ class JoinGraph(Operator):
             kind = "inner" if lkeys or residual else "cross"
             join = Join(self, self, kind, lkeys, rkeys, None, columns=[])
             ltab = rows.narrow([(e, side) for e, side in zip(lkeys, lsides)])
-            pairs = join._pairs(ltab, tables[nxt], ctx)
+            pairs = join.key_pairs(ltab, tables[nxt], ctx)
             li, ri = pairs.left, pairs.right
             ctx.check_interrupt()
             if residual and len(li):
@@ -107,12 +105,7 @@ class JoinGraph(Operator):
                 right = tables[nxt].take(pa.array(ri))
                 both = pa.table(list(both.columns) + list(right.columns),
                                 names=both.schema.names + right.schema.names)
-                mask = and_exprs([c.pred for c in residual]).fn(both, ctx)
-                keep = materialize(mask, len(li)).to_numpy(zero_copy_only=False) \
-                    if not isinstance(mask, pa.Scalar) else \
-                    np.full(len(li), bool(mask.is_valid and mask.as_py()))
-                if isinstance(mask, (pa.Array, pa.ChunkedArray)) and mask.null_count:
-                    keep = pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
+                keep = true_rows(and_exprs([c.pred for c in residual]), both, ctx)
                 li, ri = li[keep], ri[keep]
             elif not dynamic and not pairs.ordered and 1 < len(li) <= ORDER_ROWS:
                 order = np.lexsort((ri, li))  # FROM order joins keep the rows in order
@@ -152,11 +145,11 @@ class JoinGraph(Operator):
             else:
                 est = float(n) * sizes[j]  # no unique side: rows may multiply
                 for c, (lexpr, rexpr) in links:
-                    if self._unique(rexpr, rows.tables[j], ctx):
+                    if rows.unique(rexpr, rows.tables[j], ctx):
                         est = min(est, n * sizes[j] / base[j])
                         continue  # bounded by the joined rows: skip checking them
                     side = c.left_items if c.left is lexpr else c.right_items
-                    if n <= UNIQUE_CHECK_ROWS and self._unique(
+                    if n <= UNIQUE_CHECK_ROWS and rows.unique(
                             lexpr, rows.narrow([(lexpr, side)]), ctx):
                         frac = min(1.0, n / base[next(iter(side))]) \
                             if side is not None and len(side) == 1 else 1.0
@@ -164,22 +157,6 @@ class JoinGraph(Operator):
             if best_est is None or est < best_est:
                 best, best_est = j, est
         return best  # type: ignore[return-value]
-
-    def _unique(self, e: CExpr, table: pa.Table, ctx: "ExecContext") -> bool:
-        """Whether ``e`` has no repeated value in ``table`` (large tables are assumed to
-        repeat: checking costs more than a worse join order)."""
-        if table.num_rows > UNIQUE_CHECK_ROWS:
-            return False
-        key = (id(e), table.num_rows, tuple(id(c) for c in table.columns))
-        hit = self._unique_cache.get(key)
-        if hit is None:  # the table is kept with the answer so that the ids stay unique
-            v = materialize(e.fn(table, ctx), table.num_rows, e.type)
-            if isinstance(v, pa.ChunkedArray):
-                v = v.combine_chunks()
-            if pa.types.is_dictionary(v.type):
-                v = v.dictionary_decode()
-            hit = self._unique_cache[key] = (table, is_unique(v))
-        return hit[1]
 
 
 class _Rows:
@@ -193,6 +170,7 @@ class _Rows:
         self.pos: dict[int, np.ndarray | None] = {start: None}  # None: every row, in order
         self.n = tables[start].num_rows
         self._taken: dict[tuple[int, str], pa.Array] = {}
+        self._unique_cache: dict[tuple, tuple[pa.Table, bool]] = {}
 
     def column(self, field: str) -> pa.Array | pa.ChunkedArray:
         i = self.owner[field]
@@ -205,6 +183,18 @@ class _Rows:
             hit = take_rows(pa.table({"c": col}), pa.array(p)).column(0)
             self._taken[(i, field)] = hit
         return hit
+
+    def unique(self, e: CExpr, table: pa.Table, ctx: "ExecContext") -> bool:
+        """Whether ``e`` has no repeated value in ``table`` (large tables are assumed to
+        repeat: checking costs more than a worse join order)."""
+        if table.num_rows > UNIQUE_CHECK_ROWS:
+            return False
+        key = (id(e), table.num_rows, tuple(id(c) for c in table.columns))
+        hit = self._unique_cache.get(key)
+        if hit is None:  # the table is kept with the answer so that the ids stay unique
+            v = key_array(materialize(e.fn(table, ctx), table.num_rows, e.type))
+            hit = self._unique_cache[key] = (table, is_unique(v))
+        return hit[1]
 
     def narrow(self, needs: list[tuple[CExpr | None, frozenset[int] | None]],
                rows: np.ndarray | None = None) -> pa.Table:

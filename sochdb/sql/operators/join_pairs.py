@@ -32,10 +32,11 @@ class Pairs:
     strict: bool = False
 
 
-def _flat(a: pa.Array | pa.ChunkedArray) -> pa.Array:
+def key_array(a: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """A join key as one plain array: chunks combined, dictionaries decoded."""
     if isinstance(a, pa.ChunkedArray):
-        return a.combine_chunks() if a.num_chunks != 1 else a.chunk(0)
-    return a
+        a = a.combine_chunks() if a.num_chunks != 1 else a.chunk(0)
+    return a.dictionary_decode() if pa.types.is_dictionary(a.type) else a
 
 
 #: Integer keys spanning at most this many values are checked for duplicates with a bitmap.
@@ -91,7 +92,7 @@ def _lut_lookup(probe: pa.Array, build: pa.Array, lo: int, span: int) -> np.ndar
     lut[bvals.astype(np.int64) - lo] = valid
     null_mask = None
     if probe.null_count:
-        null_mask = ~_flat(probe).is_valid().to_numpy(zero_copy_only=False)
+        null_mask = ~probe.is_valid().to_numpy(zero_copy_only=False)
         probe = pc.fill_null(probe, pa.scalar(lo, probe.type))
     idx = probe.to_numpy().astype(np.int64)
     if lo:
@@ -122,8 +123,7 @@ def _unique_column_pairs(lcols: list, rcols: list) -> Pairs | None:
     next to a redundant condition, as ``c_custkey = o_custkey AND c_nationkey =
     s_nationkey``): match on that key with one lookup, then keep the pairs whose other keys
     are equal too. None when no single key is unique there."""
-    lks = [_decoded(_flat(c)) for c in lcols]
-    rks = [_decoded(_flat(c)) for c in rcols]
+    lks, rks = lcols, rcols
     right_small = len(rks[0]) <= len(lks[0])
     small = rks if right_small else lks
     for i, key in enumerate(small):
@@ -147,22 +147,16 @@ def _unique_column_pairs(lcols: list, rcols: list) -> Pairs | None:
     return None
 
 
-def _decoded(a: pa.Array) -> pa.Array:
-    return a.dictionary_decode() if pa.types.is_dictionary(a.type) else a
-
-
 def equi_pairs(lcols: list, rcols: list, left_outer: bool = False) -> Pairs:
     """Pairs of rows whose key columns are all equal (NULL keys match nothing).
 
     With ``left_outer`` and a unique right key, every left row is returned once, with -1 as
     the right row when nothing matches (the LEFT JOIN output order, no sort needed).
     """
+    lcols = [key_array(c) for c in lcols]
+    rcols = [key_array(c) for c in rcols]
     if len(lcols) == 1:
-        lk, rk = _flat(lcols[0]), _flat(rcols[0])
-        if pa.types.is_dictionary(lk.type):
-            lk = lk.dictionary_decode()
-        if pa.types.is_dictionary(rk.type):
-            rk = rk.dictionary_decode()
+        lk, rk = lcols[0], rcols[0]
         side = _unique_side(lk, rk)
         if side == "right":
             pos = lookup(lk, rk)
