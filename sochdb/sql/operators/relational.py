@@ -186,8 +186,6 @@ def sort_indices(t: pa.Table, keys: list[SortKey], ctx, limit: int | None = None
                 limit < n // 64 and not v.null_count and (
                     pa.types.is_integer(v.type) or pa.types.is_floating(v.type)):
             top = _threshold_top_k(v, limit, k.descending)
-            if top is None and n >= PARALLEL_TOPK_ROWS:
-                top = _parallel_top_k(v, limit, k.descending)
             if top is not None:
                 return top
         if isinstance(v, pa.ChunkedArray):
@@ -214,15 +212,15 @@ def sort_indices(t: pa.Table, keys: list[SortKey], ctx, limit: int | None = None
 
 #: A numeric top-k over at least this many rows first tries a sampled cut-off.
 THRESHOLD_TOPK_ROWS = 1 << 12
-#: A top-k over at least this many rows picks candidates chunk by chunk on every core.
-PARALLEL_TOPK_ROWS = 1 << 21
 
 
 def _threshold_top_k(values, k: int, descending: bool) -> pa.Array | None:
     """Top-k through a cut-off guessed from a sample: one vectorized comparison per chunk
-    keeps the few rows at or beyond it, and the exact top k is picked among those. None when
-    fewer than ``k`` rows pass (the guess was too tight). NaN passes no comparison, which
-    matches the order (NaN after every number) as long as ``k`` numbers pass."""
+    keeps the rows at or beyond it, and the exact top k is picked among those (ties go to
+    the earlier rows, as in a stable sort). A cut-off that keeps fewer than ``k`` rows is
+    widened to the sample's extreme once; None if even that keeps too few (then the general
+    sort decides). NaN passes no comparison, which matches the order (NaN after every
+    number) as long as ``k`` numbers pass."""
     chunks = [c.to_numpy(zero_copy_only=False)
               for c in (values.chunks if isinstance(values, pa.ChunkedArray) else [values])]
     n = sum(len(c) for c in chunks)
@@ -230,64 +228,27 @@ def _threshold_top_k(values, k: int, descending: bool) -> pa.Array | None:
     s = np.concatenate([c[::step] for c in chunks])
     if s.dtype.kind == "f":
         s = s[~np.isnan(s)]
-    want = min(len(s) - 1, int(k * len(s) / n * 4) + 16)  # a 4x margin, and some rows
-    if want < 0:
+    if not len(s):
         return None
+    s.sort()
     if descending:
-        cut = np.partition(s, len(s) - 1 - want)[len(s) - 1 - want]
-    else:
-        cut = np.partition(s, want)[want]
-    cand, vals, start = [], [], 0
-    for c in chunks:
-        hit = np.flatnonzero(c >= cut if descending else c <= cut)
-        cand.append(hit + start)
-        vals.append(c[hit])
-        start += len(c)
-    cand_rows = np.concatenate(cand)
-    if len(cand_rows) < k:
-        return None
-    v = np.concatenate(vals)
-    if descending:  # reversed order without overflow: ~x for integers
-        v = -v if v.dtype.kind == "f" else ~v
-    order = np.argsort(v, kind="stable")[:k]  # candidates are in row order: ties keep it
-    return pa.array(cand_rows[order])
-
-
-def _parallel_top_k(values, k: int, descending: bool) -> pa.Array | None:
-    """Positions of the ``k`` first rows of a NULL-free numeric column in sort order: each
-    chunk's own top ``k`` (numpy partition, which releases the GIL) on a thread pool, then a
-    stable sort of the candidates, so ties keep row order as in a full sort.
-    None when a float column holds NaN (Arrow's sort places NaN; this path does not)."""
-    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
-    starts = np.cumsum([0] + [len(c) for c in chunks[:-1]])
-
-    def top(i: int) -> tuple[np.ndarray, np.ndarray] | None:
-        x = chunks[i].to_numpy(zero_copy_only=False)
-        if x.dtype.kind == "f" and np.isnan(x).any():
-            return None
-        if len(x) <= k:
-            idx = np.arange(len(x))
-        else:
-            # the chunk's k-th value; then every better row and the earliest rows tied
-            # with it, so that ties are won by the earlier rows as in a stable sort
-            kth = np.partition(x, len(x) - k)[len(x) - k] if descending else \
-                np.partition(x, k - 1)[k - 1]
-            better = np.flatnonzero(x > kth if descending else x < kth)
-            tied = np.flatnonzero(x == kth)[:k - len(better)]
-            idx = np.sort(np.concatenate([better, tied]))
-        return idx + starts[i], x[idx]
-
-    parts = list(parallel.executor().map(top, range(len(chunks))))
-    if any(p is None for p in parts):
-        return None
-    cand = np.concatenate([p[0] for p in parts])
-    vals = np.concatenate([p[1] for p in parts])
-    by_row = np.argsort(cand, kind="stable")  # row order first: ties then keep it below
-    cand, vals = cand[by_row], vals[by_row]
-    if descending:  # reversed order without overflow: ~x for integers
-        vals = -vals if vals.dtype.kind == "f" else ~vals
-    order = np.argsort(vals, kind="stable")[:k]
-    return pa.array(cand[order])
+        s = s[::-1]
+    margin = min(len(s) - 1, int(k * len(s) / n * 4) + 16)  # a 4x margin, and some rows
+    for cut in dict.fromkeys((s[margin], s[-1])):
+        cand, vals, start = [], [], 0
+        for c in chunks:
+            hit = np.flatnonzero(c >= cut if descending else c <= cut)
+            cand.append(hit + start)
+            vals.append(c[hit])
+            start += len(c)
+        rows = np.concatenate(cand)
+        if len(rows) >= k:
+            v = np.concatenate(vals)
+            if descending:  # reversed order without overflow: ~x for integers
+                v = -v if v.dtype.kind == "f" else ~v
+            order = np.argsort(v, kind="stable")[:k]  # candidates are in row order
+            return pa.array(rows[order])
+    return None
 
 
 class Limit(Operator):
