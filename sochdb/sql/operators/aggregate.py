@@ -56,17 +56,7 @@ class Aggregate(Operator):
                 return self._finish(done)
         else:
             t = self.child.execute(ctx)
-        exprs = list(zip(self.key_fields, self.keys))
-        same: dict[str, str] = {}  # input field -> the field of the same column read earlier
-        first: dict[str, str] = {}
-        pinned = self._fields_beyond_args()
-        for f, e in self.inputs:
-            if e.column is not None and e.column in first and f not in pinned:
-                same[f] = first[e.column]  # SUM(x), AVG(x), MIN(x)...: one input, shared work
-                continue
-            if e.column is not None:
-                first[e.column] = f
-            exprs.append((f, e))
+        exprs, same = self._shared_inputs()  # planning may add inputs after __init__
         nkeys = len(self.keys)
 
         def evaluate(part: pa.Table) -> pa.Table:
@@ -86,18 +76,14 @@ class Aggregate(Operator):
             work = parallel.concat(parallel.map_slices(evaluate, t))
         else:
             work = evaluate(t)
-        specs = [AggSpec(**{**vars(s), "extra": dict(s.extra)}) for s in self.specs]
-        for s in specs:
-            s.arg = same.get(s.arg, s.arg) if isinstance(s.arg, str) else s.arg
         if not self.grouping_sets:
-            out = run_aggregate(work, list(self.key_fields), specs)
+            out = run_aggregate(work, list(self.key_fields), self._fresh_specs(same))
             return self._finish(out)
         parts = []
         all_keys = list(self.key_fields)
         for gs in self.grouping_sets:
             keys = [all_keys[i] for i in gs]
-            specs = [AggSpec(**{**vars(s), "arg": same.get(s.arg, s.arg) if isinstance(
-                s.arg, str) else s.arg, "extra": dict(s.extra)}) for s in self.specs]
+            specs = self._fresh_specs(same)
             res = run_aggregate(work, keys, specs)
             # The grand total set () is one row even when nothing is aggregated.
             rows = res.num_rows if keys or specs else 1
@@ -114,6 +100,29 @@ class Aggregate(Operator):
             parts.append(pa.table(cols, names=all_keys + [s.out for s in self.specs]
                                   + [self.grouping_field]))
         return self._finish(pa.concat_tables(parts))
+
+    def _shared_inputs(self) -> tuple[list[tuple[str, CExpr]], dict[str, str]]:
+        """The key and input expressions to evaluate, and for each input that reads the
+        same plain column as an earlier one, that earlier input's field: SUM(x), AVG(x),
+        MIN(x)... read x once (and aggregates.py then shares their work)."""
+        exprs = list(zip(self.key_fields, self.keys))
+        same: dict[str, str] = {}
+        first: dict[str, str] = {}
+        pinned = self._fields_beyond_args()
+        for f, e in self.inputs:
+            if e.column is not None and e.column in first and f not in pinned:
+                same[f] = first[e.column]
+                continue
+            if e.column is not None:
+                first[e.column] = f
+            exprs.append((f, e))
+        return exprs, same
+
+    def _fresh_specs(self, same: dict[str, str]) -> list[AggSpec]:
+        """Copies of the specs (run_aggregate rewrites them) reading the shared inputs."""
+        return [AggSpec(**{**vars(s), "arg": same.get(s.arg, s.arg)
+                           if isinstance(s.arg, str) else s.arg,
+                           "extra": dict(s.extra)}) for s in self.specs]
 
     def _fields_beyond_args(self) -> set[str]:
         """Input fields used other than as an aggregate's argument (FILTER, ORDER BY, second
